@@ -1,0 +1,3 @@
+from leakguard.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,250 @@
+"""The command line: a thin click layer over the library. The only module that prints or exits.
+
+``main(argv) -> int`` runs click with ``standalone_mode=False`` and maps every error to one line and
+an exit code in one place (``_handle``). Heavy imports happen inside commands so that
+``leakguard --version`` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from leakguard.errors import LeakguardError, UsageError
+from leakguard.model import ExitCode, Severity
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SCAN_EXAMPLES = """\b
+Examples:
+  leakguard scan dist/*                      # the release gate: wheels, sdists, npm tarballs
+  leakguard scan --format json -o report.json pkg-1.0.tgz
+  npm pack --json | ... ; leakguard scan ./my-pkg-1.0.0.tgz
+  cat build.zip | leakguard scan -           # from standard input
+"""
+
+
+def _version() -> str:
+    try:
+        return version("leakguard")
+    except PackageNotFoundError:  # running from a checkout without installing
+        return "0+unknown"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), "--version", prog_name="leakguard", message="%(prog)s %(version)s")
+def cli() -> None:
+    """leakguard: stop secrets and source code from leaking through package releases.
+
+    \b
+    Examples:
+      leakguard scan dist/*          # fail the release if anything leaks
+      leakguard rules check          # lint the packaged rule set
+    """
+
+
+def _write(text: str, output: Path | None) -> None:
+    """Write a report to stdout, or atomically to a file (never a half-written report)."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    folder = output.parent if str(output.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=folder)
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write report: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@cli.command(epilog=SCAN_EXAMPLES)
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--fail-on", type=click.Choice([s.label for s in Severity if s > Severity.INFO]),
+              help="Lowest severity that blocks (default: high, or the config's fail-on).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A pyproject.toml or .leakguard.toml to use instead of discovery.")
+@click.option("--no-config", is_flag=True, help="Ignore config files; use the defaults.")
+@click.option("--engine", type=click.Choice(["auto", "pyahocorasick", "ahocorasick-rs"]), default="auto",
+              show_default=True, help="Keyword prefilter engine.")
+@click.option("--show-secrets", is_flag=True, help="Print secret values instead of redacting them.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the verdict.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list info findings and members skipped by policy.")
+@click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set or not a terminal).")
+def scan(targets: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | None,
+         config_path: Path | None, no_config: bool, engine: str, show_secrets: bool, quiet: bool,
+         verbose: bool, no_color: bool) -> None:
+    """Scan release artifacts, files or directories (TARGET may be - for stdin).
+
+    Exit codes: 0 pass, 1 blocking findings, 2 usage or config error, 3 scan error.
+    """
+    import dataclasses
+
+    from leakguard.app import scan as run_scan
+    from leakguard.policy.config import load_config
+    from leakguard.report import REPORTERS
+
+    config = load_config(config_path, discover_config=not no_config)
+    if fail_on is not None:
+        config = dataclasses.replace(config, fail_on=Severity.parse(fail_on))
+    verdict = run_scan(list(targets), config, engine=engine)
+    color = not no_color and output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    options: dict[str, Any] = {"redact": not show_secrets, "color": color}
+    if fmt == "text":
+        options.update(verbose=verbose, quiet=quiet)
+    _write(REPORTERS[fmt](verdict, **options), output)
+    if output is not None and not quiet:
+        click.echo(f"{verdict.status.upper()}: report written to {output}", err=True)
+    raise _Exit(verdict.exit_code)
+
+
+@cli.group()
+def rules() -> None:
+    """List, show and lint the content rules.
+
+    \b
+    Examples:
+      leakguard rules list
+      leakguard rules show github.pat-classic
+      leakguard rules check
+    """
+
+
+@rules.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules_list(fmt: str) -> None:
+    """List every rule: id, severity, title.
+
+    \b
+    Example:
+      leakguard rules list --format json | jq '.[].id'
+    """
+    import json
+
+    from leakguard.ruleset import load_rules
+
+    loaded = load_rules()
+    if fmt == "json":
+        click.echo(json.dumps([_rule_doc(r) for r in loaded], indent=2))
+    else:
+        for rule in loaded:
+            click.echo(f"{rule.id:<40} {rule.severity.label:<8} {rule.title}")
+        click.echo(f"{len(loaded)} rules")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+def rules_show(rule_id: str) -> None:
+    """Show one rule in full.
+
+    \b
+    Example:
+      leakguard rules show github.pat-classic
+    """
+    import json
+
+    from leakguard.ruleset import load_rules
+
+    for rule in load_rules():
+        if rule.id == rule_id:
+            click.echo(json.dumps(_rule_doc(rule), indent=2))
+            return
+    raise UsageError(f"no rule with id {rule_id!r}; see `leakguard rules list`")
+
+
+@rules.command("check")
+@click.option("--engine", type=click.Choice(["auto", "pyahocorasick", "ahocorasick-rs"]), default="auto")
+def rules_check(engine: str) -> None:
+    """Lint the rule set: compile, ids unique, references present, examples match, negatives do not.
+
+    \b
+    Example:
+      leakguard rules check
+    """
+    from leakguard.match import check_rule
+    from leakguard.ruleset import load_rules
+
+    loaded = load_rules()
+    problems = [p for rule in loaded for p in check_rule(rule, engine)]
+    for problem in problems:
+        click.echo(problem)
+    examples = sum(len(r.examples) + len(r.negative_examples) for r in loaded)
+    click.echo(f"{len(loaded)} rules, {examples} examples checked, {len(problems)} problems")
+    raise _Exit(ExitCode.USAGE if problems else ExitCode.PASS)
+
+
+def _rule_doc(rule: Any) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "title": rule.title,
+        "category": rule.category.value,
+        "severity": rule.severity.label,
+        "keywords": [k.decode("ascii") for k in rule.keywords],
+        "regex": rule.pattern.pattern.decode("utf-8"),
+        "secret_group": rule.secret_group,
+        "min_entropy": rule.min_entropy,
+        "validator": rule.validator,
+        "paths": list(rule.paths),
+        "references": list(rule.references),
+        "examples": len(rule.examples),
+        "negative_examples": len(rule.negative_examples),
+        "source": rule.source,
+    }
+
+
+class _Exit(Exception):
+    def __init__(self, code: ExitCode) -> None:
+        super().__init__(int(code))
+        self.code = code
+
+
+def _handle(run: Callable[[], object]) -> int:
+    """The one error handler: known errors print one line; unknown ones ask for a bug report."""
+    try:
+        result = run()
+    except _Exit as done:
+        return int(done.code)
+    except LeakguardError as exc:
+        click.echo(f"leakguard: error: {exc}", err=True)
+        return int(exc.exit_code)
+    except click.exceptions.Exit as exc:  # --help, --version
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("leakguard: interrupted", err=True)
+        return 130
+    except click.ClickException as exc:
+        click.echo(f"leakguard: error: {exc.format_message()}", err=True)
+        return int(ExitCode.USAGE)
+    except KeyboardInterrupt:
+        click.echo("leakguard: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return int(ExitCode.SCAN_ERROR)
+    except Exception as exc:
+        click.echo(
+            f"leakguard: unexpected error ({type(exc).__name__}); this is a bug in leakguard, "
+            "please report it with the command you ran",
+            err=True,
+        )
+        return int(ExitCode.SCAN_ERROR)
+    return result if isinstance(result, int) else int(ExitCode.PASS)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    return _handle(lambda: cli.main(args=args, prog_name="leakguard", standalone_mode=False))

@@ -1,0 +1,133 @@
+"""The content matcher: ``Matcher.from_rules(rules).scan(blob)`` -> findings.
+
+Prefilter (one automaton over every keyword of every rule) -> windows per rule -> regex
+confirmation and validators -> one finding per accepted secret span. Overlapping matches of
+several rules keep the most severe (a provider rule wins over a generic one).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import pathspec
+
+from leakguard.match import prefilter
+from leakguard.match.confirm import confirm, merge_windows
+from leakguard.model import Blob, Finding, Rule, Secret, Span
+
+
+def locate(data: bytes, start: int, end: int) -> Span:
+    """1-based line and column (in bytes) of ``start``; counts newlines in C, not per byte in Python."""
+    line = data.count(b"\n", 0, start) + 1
+    column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+    return Span(start, end, line, column)
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyword:
+    text: bytes
+    rules: tuple[int, ...]
+
+
+class Matcher:
+    """Compiled matcher over a rule set; immutable once built and safe to share with forked workers."""
+
+    def __init__(self, rules: Sequence[Rule], engine: str = "auto") -> None:
+        self.rules = tuple(rules)
+        by_keyword: dict[bytes, list[int]] = defaultdict(list)
+        for index, rule in enumerate(self.rules):
+            for keyword in rule.keywords:
+                by_keyword[keyword].append(index)
+        self._keywords = tuple(_Keyword(k, tuple(v)) for k, v in by_keyword.items())
+        self._always = tuple(i for i, r in enumerate(self.rules) if not r.keywords)
+        self._overlap = max((len(k.text) for k in self._keywords), default=1)
+        self._prefilter = prefilter.build([k.text for k in self._keywords], engine)
+        self._paths = {
+            i: pathspec.GitIgnoreSpec.from_lines(r.paths) for i, r in enumerate(self.rules) if r.paths
+        }
+
+    @classmethod
+    def from_rules(cls, rules: Sequence[Rule], engine: str = "auto") -> Matcher:
+        """Build a matcher; ``engine`` is ``auto``, ``pyahocorasick`` or ``ahocorasick-rs``."""
+        return cls(rules, engine)
+
+    @property
+    def engine(self) -> str:
+        """The prefilter engine in use."""
+        return self._prefilter.name
+
+    def candidates(self, data: bytes, lo: int = 0, hi: int | None = None) -> dict[int, list[int]]:
+        """Keyword hit starts in ``data[lo:hi]`` grouped by rule index."""
+        hi = len(data) if hi is None else hi
+        per_rule: dict[int, list[int]] = defaultdict(list)
+        for kw_index, start in prefilter.scan_range(self._prefilter, data, lo, hi, self._overlap):
+            for rule_index in self._keywords[kw_index].rules:
+                per_rule[rule_index].append(start)
+        return per_rule
+
+    def matches(self, data: bytes, path: str = "", lo: int = 0, hi: int | None = None
+                ) -> list[tuple[Rule, int, int, bytes]]:
+        """``(rule, start, end, secret)`` for every accepted match whose keyword hit is in ``[lo, hi)``."""
+        hits = self.candidates(data, lo, hi)
+        for index in self._always:
+            hits.setdefault(index, []).append(lo)
+        found: list[tuple[Rule, int, int, bytes]] = []
+        for index in sorted(hits):
+            rule = self.rules[index]
+            spec = self._paths.get(index)
+            if spec is not None and not spec.match_file(path):
+                continue
+            if not rule.keywords:
+                windows = [(lo, len(data) if hi is None else hi)]
+            else:
+                klen = min(len(k) for k in rule.keywords)
+                windows = merge_windows(hits[index], klen, rule.window, len(data))
+            found.extend((rule, s, e, secret) for s, e, secret in confirm(rule, data, windows))
+        return _most_severe(found)
+
+    def scan(self, blob: Blob, ranges: Sequence[tuple[int, int]] | None = None) -> Iterator[Finding]:
+        """Findings of every rule in one blob (or in ``ranges`` of it), in offset order.
+
+        A piece of a large member scans only its own part and reports member offsets and lines.
+        """
+        if ranges is None:
+            ranges = [(blob.scan_from, len(blob.data) if blob.scan_to is None else blob.scan_to)]
+        for lo, hi in ranges:
+            for rule, start, end, secret in self.matches(blob.data, blob.origin.inner, lo, hi):
+                span = locate(blob.data, start, end)
+                if not blob.whole:
+                    span = Span(start + blob.offset, end + blob.offset, span.line + blob.lines_before, span.column)
+                yield Finding(
+                    rule_id=rule.id,
+                    category=rule.category,
+                    severity=rule.severity,
+                    origin=blob.origin,
+                    message=rule.title,
+                    span=span,
+                    secret=Secret(secret),
+                )
+
+
+def _most_severe(found: list[tuple[Rule, int, int, bytes]]) -> list[tuple[Rule, int, int, bytes]]:
+    """Drop matches overlapping a more severe (or, on a tie, longer) match of another rule."""
+    ranked = sorted(found, key=lambda m: (-m[0].severity, -(m[2] - m[1]), m[1], m[0].id))
+    kept: list[tuple[Rule, int, int, bytes]] = []
+    for match in ranked:
+        if not any(match[1] < k[2] and k[1] < match[2] for k in kept):
+            kept.append(match)
+    return sorted(kept, key=lambda m: (m[1], m[0].id))
+
+
+def check_rule(rule: Rule, engine: str = "auto") -> list[str]:
+    """Problems with one rule's examples: an example that does not match, a negative that does."""
+    matcher = Matcher([rule], engine)
+    problems = []
+    for example in rule.examples:
+        if not matcher.matches(example.encode("utf-8")):
+            problems.append(f"{rule.source}: {rule.id}: example does not match: {example[:60]!r}")
+    for negative in rule.negative_examples:
+        if matcher.matches(negative.encode("utf-8")):
+            problems.append(f"{rule.source}: {rule.id}: negative example matches: {negative[:60]!r}")
+    return problems

@@ -1,0 +1,49 @@
+"""Regex confirmation inside windows around keyword hits, then the validators.
+
+A rule's regex never runs over a whole member: only over the merged windows of its keyword hits.
+Each candidate must pass, in order: the placeholder filter, the rule's minimum entropy and the
+rule's validator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from leakguard.match.placeholders import is_placeholder
+from leakguard.match.validators import STRONG_VALIDATORS, VALIDATORS, shannon_entropy
+from leakguard.model import Rule
+
+
+def merge_windows(starts: Iterable[int], keyword_len: int, window: int, size: int) -> list[tuple[int, int]]:
+    """Windows ``[start - window, start + keyword_len + window)`` clipped and merged when they overlap."""
+    merged: list[tuple[int, int]] = []
+    for start in sorted(starts):
+        lo, hi = max(0, start - window), min(size, start + keyword_len + window)
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def accept(rule: Rule, secret: bytes) -> bool:
+    """Does a regex match survive the shared filters and the rule's own checks?"""
+    if rule.validator not in STRONG_VALIDATORS and is_placeholder(secret):
+        return False
+    if rule.min_entropy is not None and shannon_entropy(secret) < rule.min_entropy:
+        return False
+    return rule.validator is None or VALIDATORS[rule.validator](secret)
+
+
+def confirm(rule: Rule, data: bytes, windows: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int, bytes]]:
+    """``(start, end, secret)`` of every accepted match of ``rule`` inside ``windows``."""
+    seen: set[tuple[int, int]] = set()
+    for lo, hi in windows:
+        for match in rule.pattern.finditer(data, lo, hi):
+            start, end = match.span(rule.secret_group)
+            if start < 0 or (start, end) in seen:
+                continue
+            seen.add((start, end))
+            secret = data[start:end]
+            if accept(rule, secret):
+                yield start, end, secret

@@ -1,0 +1,316 @@
+"""Core value types of leakguard: frozen dataclasses and enums only; imports the stdlib only.
+
+Everything that crosses a module boundary is one of these types. None of them holds a secret in
+a form that ``repr`` or ``str`` would print: :class:`Secret` keeps its value behind ``reveal()``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is; ordered so that ``>=`` compares against a fail-on threshold."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Parse a lower-case severity name; raises ``ValueError`` naming the choices."""
+        try:
+            return cls[text.upper()]
+        except KeyError:
+            raise ValueError(f"expected one of {', '.join(s.label for s in cls)}, got {text!r}") from None
+
+    @property
+    def label(self) -> str:
+        """The lower-case name used in config files and reports."""
+        return self.name.lower()
+
+
+class Category(enum.Enum):
+    """What kind of leak a finding is. The set is fixed by the JSON report contract."""
+
+    CREDENTIAL = "credential"
+    SOURCE_MAP = "source-map"
+    SOURCE_CODE = "source-code"
+    CODENAME = "codename"
+    INTERNAL_ENDPOINT = "internal-endpoint"
+    SENSITIVE_FILE = "sensitive-file"
+    POLICY = "policy"
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes. Precedence when several apply: USAGE > SCAN_ERROR > BLOCKED > PASS."""
+
+    PASS = 0
+    BLOCKED = 1
+    USAGE = 2
+    SCAN_ERROR = 3
+
+
+SEPARATOR = "!/"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where bytes came from, outermost first: ``("dist/app-1.0.tgz", "package/cli.js.map")``.
+
+    ``in_directory`` marks a target directory: its members print as plain paths (``src/a.ts``)
+    rather than ``src!/a.ts``.
+    """
+
+    chain: tuple[str, ...]
+    in_directory: bool = False
+
+    def child(self, name: str) -> Origin:
+        """The origin of a member inside this one."""
+        return Origin((*self.chain, name), self.in_directory)
+
+    @property
+    def artifact(self) -> str:
+        """The outermost element: the target the user named."""
+        return self.chain[0]
+
+    @property
+    def inner(self) -> str:
+        """The innermost element: a member path, or the artifact itself at depth 0."""
+        return self.chain[-1]
+
+    @property
+    def path(self) -> str:
+        """A plain path for SARIF and annotations: ``dist/x.tgz/package/cli.js.map``."""
+        return "/".join(part.strip("/") if i else part.rstrip("/") for i, part in enumerate(self.chain))
+
+    def __str__(self) -> str:
+        if self.in_directory and len(self.chain) > 1:
+            head = self.chain[0].rstrip("/") + "/" + self.chain[1]
+            return SEPARATOR.join((head, *self.chain[2:]))
+        return SEPARATOR.join(self.chain)
+
+
+class Secret:
+    """A matched secret value. ``repr`` and ``str`` never show it; ``reveal()`` is explicit."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: bytes) -> None:
+        self._value = value
+
+    def reveal(self) -> bytes:
+        """The raw value. Callers own what happens to it."""
+        return self._value
+
+    def redacted(self) -> str:
+        """A short prefix plus the length, e.g. ``ghp_…(40)``: enough to recognise, not to use."""
+        value = self._value
+        keep = 4 if len(value) >= 16 else (2 if len(value) >= 8 else 0)
+        prefix = value[:keep].decode("ascii", "replace")
+        return f"{prefix}…({len(value)})"
+
+    def digest(self) -> str:
+        """sha256 hex of the value, for baselines and fingerprints."""
+        return hashlib.sha256(self._value).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"Secret({self.redacted()})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A match inside a blob: byte offsets plus 1-based line and column of the start."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """Bytes to scan and where they came from. ``depth`` counts archive nesting."""
+
+    origin: Origin
+    data: bytes
+    depth: int
+    # Set for text recovered from a source map's sourcesContent: the findings inside it are
+    # located at the original file, and the sourcemap analyzer must not recurse into it.
+    derived: bool = False
+    # A member larger than the walker's window arrives as overlapping pieces: ``offset`` is the
+    # position of data[0] in the member, ``lines_before`` the newlines before it, and only keyword
+    # hits in ``data[scan_from:scan_to]`` belong to this piece (the rest is shared context).
+    offset: int = 0
+    lines_before: int = 0
+    scan_from: int = 0
+    scan_to: int | None = None
+
+    @property
+    def whole(self) -> bool:
+        """True unless this blob is one piece of a member too large to hold at once."""
+        return self.offset == 0 and self.scan_from == 0 and self.scan_to is None
+
+
+_VERSION_RE = re.compile(r"-v?\d+(?:\.\d+)+(?:[-.+_]?[A-Za-z0-9]+)*(?=\.(?:tgz|tar|zip|whl|gz|bz2|xz|egg)|$)")
+
+
+def human_size(size: int) -> str:
+    """``795 B``, ``12.4 kB``, ``30.4 MB`` (decimal units, as package registries show them)."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    if size < 1_000_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{size / 1_000_000_000:.2f} GB"
+
+
+def versionless(path: str) -> str:
+    """A path with release version numbers removed, so fingerprints survive version bumps."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return _VERSION_RE.sub("", name)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One reportable observation. ``fingerprint`` never depends on a line number."""
+
+    rule_id: str
+    category: Category
+    severity: Severity
+    origin: Origin
+    message: str
+    span: Span | None = None
+    secret: Secret | None = None
+    # What makes the finding stable when no secret is involved (a member name, a map's source set).
+    key: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """rule id + location without artifact version + sha256 of the secret (or the key)."""
+        parts = [self.rule_id, versionless(self.origin.artifact), *self.origin.chain[1:]]
+        parts.append(self.secret.digest() if self.secret is not None else self.key)
+        return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+ProblemKind = Literal["corrupt", "limit", "unsupported", "unreadable"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something that could not be scanned. A problem is never a pass."""
+
+    origin: Origin
+    kind: ProblemKind
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unscanned:
+    """A member the ledger records as not scanned, and why."""
+
+    origin: Origin
+    reason: str
+    by_policy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A target the user named, as recognised: npm tarball, wheel, sdist, archive, directory, file."""
+
+    path: str
+    kind: str
+    name: str | None
+    version: str | None
+    sha256: str | None
+    members: int
+    bytes: int
+    license: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactEnd:
+    """Walker event after a target's last member: what it was, and every member path in it."""
+
+    artifact: Artifact
+    paths: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Totals for the one-line summary."""
+
+    artifacts: int = 0
+    members: int = 0
+    bytes_scanned: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The decision: what blocks, what was reported below the threshold, what could not be read."""
+
+    blocking: tuple[Finding, ...]
+    reported: tuple[Finding, ...]
+    problems: tuple[Problem, ...]
+    artifacts: tuple[Artifact, ...] = ()
+    unscanned: tuple[Unscanned, ...] = ()
+    fail_on: Severity = Severity.HIGH
+    stats: Stats = field(default_factory=Stats)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """SCAN_ERROR if anything could not be read, else BLOCKED if anything blocks, else PASS.
+
+        A scan error outranks findings because an unread member may hide worse; the findings are
+        still reported. USAGE never comes from a verdict: it is decided before scanning starts.
+        """
+        if self.problems:
+            return ExitCode.SCAN_ERROR
+        if self.blocking:
+            return ExitCode.BLOCKED
+        return ExitCode.PASS
+
+    @property
+    def status(self) -> Literal["pass", "fail", "error"]:
+        """The JSON report's ``verdict`` word."""
+        code = self.exit_code
+        if code is ExitCode.SCAN_ERROR:
+            return "error"
+        return "fail" if code is ExitCode.BLOCKED else "pass"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A compiled, validated content rule (built from a ``RuleSpec`` by ``leakguard.ruleset``)."""
+
+    id: str
+    title: str
+    category: Category
+    severity: Severity
+    keywords: tuple[bytes, ...]
+    pattern: re.Pattern[bytes]
+    secret_group: int
+    min_entropy: float | None
+    validator: str | None
+    paths: tuple[str, ...]
+    window: int
+    references: tuple[str, ...]
+    examples: tuple[str, ...]
+    negative_examples: tuple[str, ...]
+    source: str = ""

@@ -1,0 +1,176 @@
+"""Configuration: ``[tool.leakguard]`` in pyproject.toml, top-level keys in ``.leakguard.toml``.
+
+Found by walking up from the current directory (``.leakguard.toml`` wins over ``pyproject.toml`` in
+the same directory, as ``ruff.toml`` does), or named with ``--config``. Every key is validated: an
+unknown key or a wrong type is a ``ConfigError`` naming the file, the key and what was expected.
+Nothing in a config can make leakguard run code or fetch anything: values are data only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from leakguard.errors import ConfigError
+from leakguard.model import Category, Severity
+from leakguard.walk.limits import Limits
+
+CONFIG_NAMES = (".leakguard.toml", "pyproject.toml")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Validated settings. ``source`` is the file they came from, or None for defaults."""
+
+    fail_on: Severity = Severity.HIGH
+    public_sources: bool = False
+    limits: Limits = field(default_factory=Limits)
+    exclude: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()
+    rules: tuple[Path, ...] = ()
+    source: Path | None = None
+
+
+def _severity(path: str, key: str, value: object) -> Severity:
+    if not isinstance(value, str):
+        raise ConfigError.bad_key(path, key, f"expected a severity string, got {type(value).__name__}")
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise ConfigError.bad_key(path, key, str(exc)) from None
+
+
+def _bool(path: str, key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError.bad_key(path, key, f"expected true or false, got {value!r}")
+    return value
+
+
+def _strings(path: str, key: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError.bad_key(path, key, "expected a list of strings")
+    return tuple(value)
+
+
+def _positive(kind: type, path: str, key: str, value: object) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int) or value <= 0:
+        raise ConfigError.bad_key(path, key, f"expected a positive {'number' if kind is float else 'integer'}")
+    return kind(value)
+
+
+_LIMIT_FIELDS: dict[str, tuple[str, type]] = {
+    "max-depth": ("max_depth", int),
+    "max-total-bytes": ("max_total_bytes", int),
+    "max-ratio": ("max_ratio", float),
+    "max-members": ("max_members", int),
+    "max-member-bytes": ("max_member_bytes", int),
+}
+
+
+def _limits(path: str, key: str, value: object) -> Limits:
+    if not isinstance(value, dict):
+        raise ConfigError.bad_key(path, key, "expected a table")
+    changes = {}
+    for name, item in value.items():
+        if name not in _LIMIT_FIELDS:
+            expected = ", ".join(_LIMIT_FIELDS)
+            raise ConfigError.bad_key(path, f"{key}.{name}", f"unknown limit; expected one of {expected}")
+        attr, kind = _LIMIT_FIELDS[name]
+        changes[attr] = _positive(kind, path, f"{key}.{name}", item)
+    return dataclasses.replace(Limits(), **changes)
+
+
+def _overrides(path: str, key: str, value: object) -> tuple[tuple[str, Severity], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError.bad_key(path, key, "expected a table of rule id or category = severity")
+    return tuple((name, _severity(path, f"{key}.{name}", item)) for name, item in value.items())
+
+
+def _rule_files(base: Path) -> Callable[[str, str, object], tuple[Path, ...]]:
+    def parse(path: str, key: str, value: object) -> tuple[Path, ...]:
+        return tuple(base / item for item in _strings(path, key, value))
+
+    return parse
+
+
+def parse(data: Mapping[str, Any], path: str, base: Path) -> Config:
+    """Validate a config table (already located inside its file) into a ``Config``."""
+    parsers: dict[str, tuple[str, Callable[[str, str, object], Any]]] = {
+        "fail-on": ("fail_on", _severity),
+        "public-sources": ("public_sources", _bool),
+        "limits": ("limits", _limits),
+        "exclude": ("exclude", _strings),
+        "disable": ("disable", _strings),
+        "severity": ("severity", _overrides),
+        "rules": ("rules", _rule_files(base)),
+    }
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in parsers:
+            raise ConfigError.bad_key(path, key, f"unknown key; expected one of {', '.join(sorted(parsers))}")
+        attr, parser = parsers[key]
+        values[attr] = parser(path, key, value)
+    categories = {c.value for c in Category}
+    for name, _ in values.get("severity", ()):
+        if "." not in name and name not in categories:
+            raise ConfigError.bad_key(path, f"severity.{name}", "expected a rule id (with a dot) or a category")
+    return Config(**values, source=Path(path))
+
+
+def load_file(path: Path) -> Config:
+    """Load a named config file: a pyproject.toml (its ``[tool.leakguard]``) or a .leakguard.toml."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        tool = doc.get("tool", {})
+        table = tool.get("leakguard", {}) if isinstance(tool, dict) else {}
+        if not isinstance(table, dict):
+            raise ConfigError.bad_key(str(path), "tool.leakguard", "expected a table")
+        doc = table
+    return parse(doc, str(path), path.parent)
+
+
+def discover(start: Path) -> Path | None:
+    """The nearest config file at or above ``start``."""
+    for folder in (start, *start.parents):
+        candidate = folder / ".leakguard.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _has_section(pyproject):
+            return pyproject
+    return None
+
+
+def _has_section(pyproject: Path) -> bool:
+    # A pyproject.toml that does not parse cannot be ruled out as leakguard's config: fail closed.
+    try:
+        doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{pyproject}: cannot read config: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
+    tool = doc.get("tool")
+    return isinstance(tool, dict) and "leakguard" in tool
+
+
+def load_config(path: Path | None = None, *, start: Path | None = None, discover_config: bool = True) -> Config:
+    """The config named by ``path``, else the nearest one above ``start`` (default: cwd), else defaults."""
+    if path is not None:
+        return load_file(path)
+    if discover_config:
+        found = discover(start if start is not None else Path.cwd())
+        if found is not None:
+            return load_file(found)
+    return Config()

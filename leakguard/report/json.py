@@ -1,0 +1,68 @@
+"""The JSON report, version 1. Later versions add keys; they never remove or rename one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from leakguard.model import Finding, Verdict
+
+VERSION = 1
+
+
+def finding_dict(finding: Finding, *, blocking: bool, redact: bool) -> dict[str, Any]:
+    """One finding as the report shows it. The secret appears only when ``redact`` is False."""
+    span = finding.span
+    out: dict[str, Any] = {
+        "rule": finding.rule_id,
+        "category": finding.category.value,
+        "severity": finding.severity.label,
+        "blocking": blocking,
+        "message": finding.message,
+        "location": {
+            "path": str(finding.origin),
+            "line": span.line if span else None,
+            "column": span.column if span else None,
+        },
+        "fingerprint": finding.fingerprint,
+    }
+    if finding.secret is not None:
+        out["secret"] = (
+            finding.secret.redacted() if redact else finding.secret.reveal().decode("utf-8", "replace")
+        )
+    return out
+
+
+def render(verdict: Verdict, *, redact: bool = True, color: bool = False) -> str:
+    """The whole verdict as indented JSON."""
+    del color  # JSON has no colour
+    doc = {
+        "version": VERSION,
+        "verdict": verdict.status,
+        "fail_on": verdict.fail_on.label,
+        "artifacts": [
+            {
+                "path": a.path,
+                "kind": a.kind,
+                "name": a.name,
+                "version": a.version,
+                "sha256": a.sha256,
+                "members": a.members,
+                "bytes": a.bytes,
+            }
+            for a in verdict.artifacts
+        ],
+        "findings": [finding_dict(f, blocking=True, redact=redact) for f in verdict.blocking]
+        + [finding_dict(f, blocking=False, redact=redact) for f in verdict.reported],
+        "errors": [{"path": str(p.origin), "message": f"{p.kind}: {p.detail}"} for p in verdict.problems],
+        "unscanned": [
+            {"path": str(u.origin), "reason": u.reason, "by_policy": u.by_policy} for u in verdict.unscanned
+        ],
+        "summary": {
+            "artifacts": verdict.stats.artifacts,
+            "members": verdict.stats.members,
+            "bytes_scanned": verdict.stats.bytes_scanned,
+            "seconds": round(verdict.stats.seconds, 3),
+        },
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,208 @@
+"""Content rules: ``rules/**/*.toml`` -> ``RuleSpec`` (checked TOML) -> ``Rule`` (compiled).
+
+A rule file holds ``[[rules]]`` tables. Every error names the file and the rule id. The packaged
+rules are read with importlib.resources, so they load from a wheel, an sdist or a checkout alike.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from leakguard.errors import RuleError
+from leakguard.match.validators import VALIDATORS
+from leakguard.model import Category, Rule, Severity
+
+# Directories under rules/ that hold content rules, in load order (an explicit list, not discovery).
+CONTENT_RULE_DIRS: tuple[str, ...] = ("credentials",)
+
+DEFAULT_WINDOW = 256
+MAX_WINDOW = 16384  # must stay below half the walker's window overlap (walk/limits.py)
+
+_ALLOWED_KEYS = frozenset(
+    {
+        "id", "title", "category", "severity", "keywords", "regex", "secret-group", "min-entropy",
+        "validator", "paths", "window", "references", "examples", "negative-examples",
+        "no-keywords-reason",
+    }
+)
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)+$")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """A rule as written in TOML, with every key type-checked but nothing compiled yet."""
+
+    id: str
+    title: str
+    category: str
+    severity: str
+    keywords: tuple[str, ...]
+    regex: str
+    secret_group: int | None
+    min_entropy: float | None
+    validator: str | None
+    paths: tuple[str, ...]
+    window: int
+    references: tuple[str, ...]
+    examples: tuple[str, ...]
+    negative_examples: tuple[str, ...]
+    no_keywords_reason: str | None
+    source: str
+
+
+def _str_tuple(raw: Mapping[str, Any], key: str, where: str, rule_id: str) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RuleError.in_rule(where, rule_id, f"{key}: expected a list of strings")
+    return tuple(value)
+
+
+def parse_spec(raw: Mapping[str, Any], where: str) -> RuleSpec:
+    """Check one ``[[rules]]`` table and return its spec."""
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or not _ID_RE.match(rule_id):
+        raise RuleError.in_rule(where, repr(rule_id), "id: expected a dotted lower-case id like 'github.pat'")
+    unknown = sorted(set(raw) - _ALLOWED_KEYS)
+    if unknown:
+        raise RuleError.in_rule(where, rule_id, f"unknown key {unknown[0]!r}")
+
+    def text(key: str, default: str | None = None) -> str:
+        value = raw.get(key, default)
+        if not isinstance(value, str) or not value:
+            raise RuleError.in_rule(where, rule_id, f"{key}: expected a non-empty string")
+        return value
+
+    def optional(key: str, kind: type | tuple[type, ...]) -> Any:
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise RuleError.in_rule(where, rule_id, f"{key}: expected {getattr(kind, '__name__', 'a number')}")
+        return value
+
+    window = optional("window", int)
+    entropy = optional("min-entropy", (int, float))
+    return RuleSpec(
+        id=rule_id,
+        title=text("title"),
+        category=text("category", "credential"),
+        severity=text("severity"),
+        keywords=_str_tuple(raw, "keywords", where, rule_id),
+        regex=text("regex"),
+        secret_group=optional("secret-group", int),
+        min_entropy=float(entropy) if entropy is not None else None,
+        validator=optional("validator", str),
+        paths=_str_tuple(raw, "paths", where, rule_id),
+        window=DEFAULT_WINDOW if window is None else window,
+        references=_str_tuple(raw, "references", where, rule_id),
+        examples=_str_tuple(raw, "examples", where, rule_id),
+        negative_examples=_str_tuple(raw, "negative-examples", where, rule_id),
+        no_keywords_reason=optional("no-keywords-reason", str),
+        source=where,
+    )
+
+
+def compile_spec(spec: RuleSpec) -> Rule:
+    """Turn a spec into a compiled rule, or raise ``RuleError`` naming file and rule."""
+
+    def fail(problem: str) -> RuleError:
+        return RuleError.in_rule(spec.source, spec.id, problem)
+
+    try:
+        severity = Severity.parse(spec.severity)
+    except ValueError as exc:
+        raise fail(f"severity: {exc}") from None
+    try:
+        category = Category(spec.category)
+    except ValueError:
+        raise fail(f"category: expected one of {', '.join(c.value for c in Category)}") from None
+    try:
+        pattern = re.compile(spec.regex.encode("utf-8"))
+    except re.error as exc:
+        raise fail(f"regex does not compile: {exc}") from None
+    for keyword in spec.keywords:
+        if not keyword or keyword != keyword.lower() or not keyword.isascii():
+            raise fail(f"keyword {keyword!r} must be non-empty lower-case ASCII")
+    if not spec.keywords and not spec.no_keywords_reason:
+        raise fail("keywords: a rule without keywords must say why in no-keywords-reason")
+    group = spec.secret_group
+    if group is None:
+        group = 1 if pattern.groups else 0
+    if not 0 <= group <= pattern.groups:
+        raise fail(f"secret-group {group} but the regex has {pattern.groups} groups")
+    if spec.validator is not None and spec.validator not in VALIDATORS:
+        raise fail(f"validator: unknown {spec.validator!r}; known: {', '.join(sorted(VALIDATORS))}")
+    if not 1 <= spec.window <= MAX_WINDOW:
+        raise fail(f"window: expected 1..{MAX_WINDOW}")
+    if not spec.references:
+        raise fail("references: cite the provider's published format")
+    if len(spec.examples) < 2 or len(spec.negative_examples) < 2:
+        raise fail("needs at least 2 examples and 2 negative-examples")
+    return Rule(
+        id=spec.id,
+        title=spec.title,
+        category=category,
+        severity=severity,
+        keywords=tuple(k.encode("ascii") for k in spec.keywords),
+        pattern=pattern,
+        secret_group=group,
+        min_entropy=spec.min_entropy,
+        validator=spec.validator,
+        paths=spec.paths,
+        window=spec.window,
+        references=spec.references,
+        examples=spec.examples,
+        negative_examples=spec.negative_examples,
+        source=spec.source,
+    )
+
+
+def parse_file(text: str, where: str) -> list[Rule]:
+    """Parse and compile every rule of one TOML file."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"{where}: not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"rules"})
+    if unknown:
+        raise RuleError(f"{where}: unknown top-level key {unknown[0]!r} (expected [[rules]] tables)")
+    tables = data.get("rules", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise RuleError(f"{where}: rules: expected [[rules]] tables")
+    return [compile_spec(parse_spec(table, where)) for table in tables]
+
+
+def _check_unique(rules: Iterable[Rule]) -> tuple[Rule, ...]:
+    seen: dict[str, str] = {}
+    out = []
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleError.in_rule(rule.source, rule.id, f"duplicate id (also in {seen[rule.id]})")
+        seen[rule.id] = rule.source
+        out.append(rule)
+    return tuple(out)
+
+
+def _toml_files(root: Traversable) -> list[Traversable]:
+    return sorted((f for f in root.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
+
+
+def load_rules(extra: Iterable[Path] = ()) -> tuple[Rule, ...]:
+    """The packaged content rules plus rule files the user names, validated and compiled."""
+    package = resources.files("leakguard.rules")
+    rules: list[Rule] = []
+    for sub in CONTENT_RULE_DIRS:
+        for item in _toml_files(package / sub):
+            rules.extend(parse_file(item.read_text(encoding="utf-8"), f"rules/{sub}/{item.name}"))
+    for path in extra:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RuleError(f"{path}: cannot read rule file: {exc.strerror}") from None
+        rules.extend(parse_file(text, str(path)))
+    return _check_unique(rules)

@@ -1,0 +1,403 @@
+"""The archive walker: ``walk(targets, limits)`` -> Blob | Finding | Problem | Unscanned | ArtifactEnd.
+
+Everything happens in memory: nothing is extracted, executed or followed. Formats are sniffed from
+content. Every member ends in the coverage ledger as scanned (a ``Blob``), skipped by policy or
+unscannable (an ``Unscanned``, plus a blocking ``policy`` finding when it was not by policy).
+Corrupt containers become ``Problem``s (scan error); what was read before the damage is still
+reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import lzma
+import posixpath
+import re
+import sys
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+from leakguard.errors import UsageError
+from leakguard.model import (
+    Artifact,
+    ArtifactEnd,
+    Blob,
+    Category,
+    Finding,
+    Origin,
+    Problem,
+    Severity,
+    Unscanned,
+)
+from leakguard.walk import compressed, detect, fs, tar, zip
+from leakguard.walk.entry import Entry
+from leakguard.walk.kinds import Manifest
+from leakguard.walk.limits import Budget, LimitHit, Limits
+
+Event = Blob | Finding | Problem | Unscanned | ArtifactEnd
+
+READ_CHUNK = 1024 * 1024
+# Errors that mean "this container's bytes are damaged", from every decoder we use.
+CORRUPT = (tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError)
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+__all__ = ["Event", "Limits", "walk"]
+
+
+def walk(targets: Sequence[str], limits: Limits, stdin: IO[bytes] | None = None) -> Iterator[Event]:
+    """Walk every target in order. Missing targets raise ``UsageError`` before anything is read."""
+    for target in targets:
+        if target != "-" and not Path(target).exists() and not Path(target).is_symlink():
+            raise UsageError(f"{target}: no such file or directory")
+    for target in targets:
+        if target == "-":
+            yield from _Walk(limits, "<stdin>", 0).stdin(stdin if stdin is not None else sys.stdin.buffer)
+        else:
+            path = Path(target)
+            size = path.lstat().st_size if path.is_file() else 0
+            yield from _Walk(limits, target, size).target(path)
+
+
+def _finding(origin: Origin, rule: str, severity: Severity, message: str) -> Finding:
+    return Finding(rule, Category.POLICY, severity, origin, message, key=rule)
+
+
+class _Walk:
+    """The walk of one target: its budget, its manifest and the member paths it has seen."""
+
+    def __init__(self, limits: Limits, name: str, compressed_size: int) -> None:
+        self.limits = limits
+        self.budget = Budget(limits, compressed_size)
+        self.root = Origin((name,))
+        self.manifest = Manifest()
+        self.paths: set[str] = set()
+        self.sha256: str | None = None
+        self.kind = "file"
+
+    # -- targets -------------------------------------------------------------------------------
+
+    def target(self, path: Path) -> Iterator[Event]:
+        if path.is_symlink():
+            yield _finding(self.root, "walk.link", Severity.HIGH, "target is a symbolic link; not followed")
+            yield Unscanned(self.root, "symbolic link, not followed")
+        elif path.is_dir():
+            self.kind = "directory"
+            self.root = Origin((str(path),), in_directory=True)
+            yield from self._entries(fs.entries(path), self.root, 1, resumable=True, directory=True)
+        else:
+            try:
+                self.sha256 = _sha256(path)
+                with path.open("rb") as handle:
+                    yield from self._stream(handle, self.root, 0, path.name, seekable=True)
+            except OSError as exc:
+                yield Problem(self.root, "unreadable", f"cannot read: {exc.strerror or exc}")
+        yield self._end()
+
+    def stdin(self, stream: IO[bytes]) -> Iterator[Event]:
+        try:
+            data = self._read(stream, self.root)
+        except LimitHit as hit:
+            yield from self._limit(self.root, hit)
+        else:
+            self.sha256 = hashlib.sha256(data).hexdigest()
+            self.budget.compressed_size = len(data)
+            yield from self._content(data, self.root, 0, "")
+        yield self._end()
+
+    def _end(self) -> ArtifactEnd:
+        kind, name, version, license_ = self.manifest.describe(self.kind)
+        artifact = Artifact(
+            path=self.root.artifact,
+            kind=kind,
+            name=name,
+            version=version,
+            sha256=self.sha256,
+            members=self.budget.members,
+            bytes=self.budget.expanded,
+            license=license_,
+        )
+        return ArtifactEnd(artifact, frozenset(self.paths))
+
+    # -- containers ----------------------------------------------------------------------------
+
+    def _stream(self, handle: IO[bytes], origin: Origin, depth: int, name: str, *, seekable: bool
+                ) -> Iterator[Event]:
+        """A file-like source: sniff it, then open the container or read it as content."""
+        head = handle.read(512)
+        fmt = detect.sniff(head)
+        yield from self._promise(origin, name, fmt, head)
+        if fmt in detect.COMPRESSED and fmt in compressed.SUPPORTED:
+            self.kind = "archive"
+            handle.seek(0)
+            inner = compressed.reader(fmt, handle)
+            try:
+                inner_head = inner.read(512)
+                inner_fmt = detect.sniff(inner_head)
+                inner.seek(0)
+            except CORRUPT as exc:
+                yield Problem(origin, "corrupt", f"{fmt} stream is corrupt: {_reason(exc)}")
+                return
+            if inner_fmt == "tar":
+                yield from self._guard(origin, self._tar(inner, origin, depth, stream=not seekable))
+                return
+            # Anything else inside the compression layer is read whole and sniffed again.
+            try:
+                data = self._read(inner, origin)
+            except LimitHit as hit:
+                yield from self._limit(origin, hit)
+                return
+            except CORRUPT as exc:
+                yield Problem(origin, "corrupt", f"{fmt} stream is corrupt: {_reason(exc)}")
+                return
+            yield from self._content(data, origin, depth, _strip_compression(name), layers=1)
+            return
+        handle.seek(0)
+        if fmt == "tar":
+            self.kind = "archive"
+            yield from self._guard(origin, self._tar(handle, origin, depth, stream=not seekable))
+        elif fmt == "zip":
+            self.kind = "archive"
+            yield from self._guard(origin, self._zip(handle, origin, depth))
+        else:
+            try:
+                data = self._read(handle, origin)
+            except LimitHit as hit:
+                yield from self._limit(origin, hit)
+                return
+            yield from self._content(data, origin, depth, name)
+
+    def _guard(self, origin: Origin, events: Iterator[Event]) -> Iterator[Event]:
+        """Run a container walk; damage becomes a Problem, a limit a blocking finding."""
+        try:
+            yield from events
+        except LimitHit as hit:
+            yield from self._limit(origin, hit)
+        except CORRUPT as exc:
+            yield Problem(origin, "corrupt", f"corrupt or truncated archive: {_reason(exc)}")
+
+    def _tar(self, handle: IO[bytes], origin: Origin, depth: int, *, stream: bool) -> Iterator[Event]:
+        # A damaged tar stream cannot be resumed: the error ends this container's walk.
+        yield from self._entries(tar.entries(handle, stream=stream), origin, depth + 1, resumable=False)
+
+    def _zip(self, handle: IO[bytes], origin: Origin, depth: int) -> Iterator[Event]:
+        # zip members are independent: one bad CRC does not stop the others from being read.
+        yield from self._entries(zip.entries(handle), origin, depth + 1, resumable=True)
+
+    def _entries(self, entries: Iterator[Entry], parent: Origin, depth: int, *, resumable: bool,
+                 directory: bool = False) -> Iterator[Event]:
+        top = directory or (depth == 1 and len(parent.chain) == 1)
+        for entry in entries:
+            yield from self._member(entry, parent, depth, top=top, resumable=resumable)
+
+    def _member(self, entry: Entry, parent: Origin, depth: int, *, top: bool, resumable: bool
+                ) -> Iterator[Event]:
+        if entry.kind == "dir":
+            return
+        self.budget.count_member()
+        origin = parent.child(entry.name)
+        if top:
+            self.paths.add(entry.name)
+        unsafe = _unsafe_name(entry.name)
+        if unsafe:
+            yield _finding(origin, "walk.unsafe-path", Severity.HIGH,
+                           f"member name {unsafe}; an extracting tool could write outside its target")
+        if entry.kind in ("symlink", "hardlink"):
+            word = "symbolic" if entry.kind == "symlink" else "hard"
+            yield Unscanned(origin, f"{word} link to {entry.target!r}, not followed", by_policy=True)
+            if _escapes(entry.name, entry.target, hard=entry.kind == "hardlink"):
+                yield _finding(origin, "walk.link-escapes", Severity.HIGH,
+                               f"{word} link points outside the package: {entry.target!r}")
+            return
+        if entry.kind == "device" or entry.kind == "fifo":
+            what = "device file" if entry.kind == "device" else "FIFO"
+            yield Unscanned(origin, f"{what}, not read")
+            yield _finding(origin, "walk.special-file", Severity.HIGH, f"archive contains a {what}")
+            return
+        if entry.kind == "encrypted":
+            yield Unscanned(origin, "encrypted member, cannot be scanned")
+            yield _finding(origin, "walk.encrypted", Severity.HIGH,
+                           "encrypted member cannot be scanned; ship it unencrypted or exclude it")
+            return
+        if entry.kind == "unreadable":
+            yield Problem(origin, "unreadable", entry.target)
+            return
+        if entry.kind != "file" or entry.open is None:
+            yield Unscanned(origin, f"member of type {entry.kind!r}, not read")
+            yield _finding(origin, "walk.special-file", Severity.HIGH, f"member of unknown type {entry.kind!r}")
+            return
+        try:
+            with entry.open() as stream:
+                yield from self._read_member(stream, origin, depth, entry.name, top=top)
+        except LimitHit as hit:
+            yield from self._limit(origin, hit)
+        except NotImplementedError as exc:  # zipfile: a compression method it cannot decode
+            yield Unscanned(origin, f"unsupported compression: {_reason(exc)}")
+            yield _finding(origin, "walk.unsupported-format", Severity.HIGH,
+                           f"cannot decompress member: {_reason(exc)}")
+        except CORRUPT as exc:
+            if not resumable:
+                raise
+            yield Unscanned(origin, f"unreadable: {_reason(exc)}")
+            yield Problem(origin, "corrupt" if self.kind != "directory" else "unreadable", _reason(exc))
+
+    def _read_member(self, stream: IO[bytes], origin: Origin, depth: int, name: str, *, top: bool
+                     ) -> Iterator[Event]:
+        window = self.limits.window_bytes
+        head = self._read(stream, origin, limit=window)
+        more = stream.read(1)
+        if not more:
+            if top:
+                self.manifest.offer(name, head, directory=self.kind == "directory")
+            yield from self._content(head, origin, depth, name)
+            return
+        self.budget.charge(1)
+        fmt = detect.sniff(head[:512])
+        if fmt is not None:
+            hit = LimitHit("max_member_bytes", f"nested {fmt} larger than {window:,} bytes")
+            yield from self._limit(origin, hit)
+            return
+        yield from self._pieces(head + more, stream, origin, depth)
+
+    def _pieces(self, first: bytes, stream: IO[bytes], origin: Origin, depth: int) -> Iterator[Event]:
+        """A member larger than the window, as overlapping pieces; every keyword hit belongs to
+        exactly one piece and sees half the overlap of context on each side."""
+        window, overlap = self.limits.window_bytes, self.limits.window_overlap
+        half = overlap // 2
+        buf, offset, lines, total = first, 0, 0, len(first)
+        while True:
+            chunk = self._read(stream, origin, limit=window - len(buf) + 1) if len(buf) < window else b""
+            buf += chunk
+            total += len(chunk)
+            if total > self.limits.max_member_bytes:
+                raise LimitHit("max_member_bytes", f"member larger than {self.limits.max_member_bytes:,} bytes")
+            last = not chunk and len(buf) < window
+            if not last:
+                peek = stream.read(1)
+                self.budget.charge(len(peek))
+                buf += peek
+                last = not peek
+            scan_to = None if last else len(buf) - half
+            yield Blob(origin, buf, depth, offset=offset, lines_before=lines,
+                       scan_from=0 if offset == 0 else half, scan_to=scan_to)
+            if last:
+                return
+            keep = len(buf) - overlap
+            lines += buf.count(b"\n", 0, keep)
+            offset += keep
+            buf = buf[keep:]
+
+    def _content(self, data: bytes, origin: Origin, depth: int, name: str, layers: int = 0) -> Iterator[Event]:
+        """Bytes of one member (or a whole plain file): a nested container, or a blob to scan."""
+        fmt = detect.sniff(data[:512])
+        if depth and not layers:  # a compression layer's promise was checked on the outer name
+            yield from self._promise(origin, name, fmt, data[:512])
+        if fmt is None:
+            yield Blob(origin, data, depth)
+            return
+        if fmt in detect.COMPRESSED:
+            if fmt not in compressed.SUPPORTED:
+                yield Unscanned(origin, f"{fmt} compression is not supported")
+                yield _finding(origin, "walk.unsupported-format", Severity.HIGH,
+                               f"{fmt}-compressed data cannot be scanned")
+                return
+            if layers >= 3:
+                hit = LimitHit("max_depth", "more than 3 nested compression layers")
+                yield from self._limit(origin, hit)
+                return
+            try:
+                inner = self._read(compressed.reader(fmt, io.BytesIO(data)), origin)
+            except CORRUPT as exc:
+                yield Problem(origin, "corrupt", f"{fmt} stream is corrupt: {_reason(exc)}")
+                return
+            yield from self._content(inner, origin, depth, _strip_compression(name), layers + 1)
+            return
+        if depth >= self.limits.max_depth:
+            hit = LimitHit("max_depth", f"archives nested deeper than {self.limits.max_depth} levels")
+            yield from self._limit(origin, hit)
+            return
+        if depth == 0:
+            self.kind = "archive"
+        events = (
+            self._tar(io.BytesIO(data), origin, depth, stream=False)
+            if fmt == "tar"
+            else self._zip(io.BytesIO(data), origin, depth)
+        )
+        yield from self._guard(origin, events)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _read(self, stream: IO[bytes], origin: Origin, limit: int | None = None) -> bytes:
+        """Read to the end (or ``limit`` bytes), charging the budget as bytes actually arrive."""
+        cap = self.limits.max_member_bytes
+        parts: list[bytes] = []
+        total = 0
+        while limit is None or total < limit:
+            chunk = stream.read(READ_CHUNK if limit is None else min(READ_CHUNK, limit - total))
+            if not chunk:
+                break
+            total += len(chunk)
+            self.budget.charge(len(chunk))
+            if total > cap:
+                raise LimitHit("max_member_bytes", f"member larger than {cap:,} bytes")
+            parts.append(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _limit(self, origin: Origin, hit: LimitHit) -> Iterator[Event]:
+        yield Unscanned(origin, f"limit reached: {hit.detail}")
+        yield _finding(origin, "walk.limit", Severity.CRITICAL, hit.advice())
+
+    def _promise(self, origin: Origin, name: str, fmt: str | None, head: bytes) -> Iterator[Event]:
+        promise = detect.promised(name)
+        if promise is None or fmt in promise:
+            return
+        actual = fmt if fmt is not None else ("empty" if not head else "not an archive")
+        expected = "/".join(sorted(promise))
+        yield _finding(origin, "walk.format-mismatch", Severity.HIGH,
+                       f"name promises {expected} but the content is {actual}; scanned by content")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(READ_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def _strip_compression(name: str) -> str:
+    for suffix in (".gz", ".bz2", ".xz", ".tgz"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)] + (".tar" if suffix == ".tgz" else "")
+    return name
+
+
+def _unsafe_name(name: str) -> str:
+    """Why a member name is unsafe to extract, or ''."""
+    if "\x00" in name:
+        return "contains a NUL byte"
+    if name.startswith(("/", "\\")) or _DRIVE.match(name):
+        return f"is absolute ({name!r})"
+    parts = re.split(r"[\\/]", name)
+    if ".." in parts:
+        return f"contains '..' ({name!r})"
+    return ""
+
+
+def _escapes(name: str, target: str, *, hard: bool) -> bool:
+    """Does a link's target resolve outside the archive root?"""
+    if not target or target.startswith(("/", "\\")) or _DRIVE.match(target):
+        return bool(target)
+    base = "" if hard else posixpath.dirname(name.replace("\\", "/"))
+    resolved = posixpath.normpath(posixpath.join(base, target.replace("\\", "/")))
+    return resolved == ".." or resolved.startswith("../")
+

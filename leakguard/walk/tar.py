@@ -1,0 +1,45 @@
+"""tar members (ustar, GNU, pax) from a file object; never extracts, never follows links."""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Iterator
+from typing import IO
+
+from leakguard.walk.entry import Entry, EntryKind
+
+
+def entries(fileobj: IO[bytes], *, stream: bool) -> Iterator[Entry]:
+    """Members in archive order. ``stream`` reads a pipe forward only (``r|``); otherwise ``r:``.
+
+    Raises ``tarfile.TarError`` (and decompressor errors) on corrupt data; the caller maps them.
+    """
+    mode = "r|" if stream else "r:"
+    with tarfile.open(fileobj=fileobj, mode=mode) as archive:  # type: ignore[call-overload]
+        for info in archive:
+            yield _entry(archive, info)
+
+
+def _entry(archive: tarfile.TarFile, info: tarfile.TarInfo) -> Entry:
+    kind: EntryKind
+    if info.isreg():
+        return Entry(info.name, "file", lambda: _extract(archive, info))
+    if info.isdir():
+        kind = "dir"
+    elif info.issym():
+        kind = "symlink"
+    elif info.islnk():
+        kind = "hardlink"
+    elif info.ischr() or info.isblk():
+        kind = "device"
+    elif info.isfifo():
+        kind = "fifo"
+    else:
+        kind = "other"
+    return Entry(info.name, kind, None, info.linkname)
+
+
+def _extract(archive: tarfile.TarFile, info: tarfile.TarInfo) -> IO[bytes]:
+    stream = archive.extractfile(info)
+    assert stream is not None  # regular members always have a stream
+    return stream

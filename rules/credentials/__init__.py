@@ -1,0 +1,1 @@
+"""Packaged rule data (TOML). This file only makes the folder importable for importlib.resources."""

@@ -1,0 +1,1 @@
+"""Builders for real archives and a few shared fixtures' helpers."""

@@ -1,0 +1,113 @@
+"""The matcher engine: prefilter engines agree, windows, placeholders, locations."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leakguard.match import Matcher, locate, prefilter
+from leakguard.match.confirm import merge_windows
+from leakguard.match.placeholders import is_placeholder
+from leakguard.model import Blob, Category, Origin, Rule, Severity
+from leakguard.ruleset import load_rules
+from tests.conftest import ENGINES
+from tests.helpers.tokens import github_token
+
+
+def _rule(rule_id: str, keyword: bytes, regex: bytes, severity: Severity = Severity.HIGH, **extra: object) -> Rule:
+    fields: dict[str, object] = dict(
+        id=rule_id, title=rule_id, category=Category.CREDENTIAL, severity=severity, keywords=(keyword,),
+        pattern=re.compile(regex), secret_group=1, min_entropy=None, validator=None, paths=(), window=64,
+        references=("https://x",), examples=(), negative_examples=(),
+    )
+    fields.update(extra)
+    return Rule(**fields)  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(
+    keywords=st.lists(st.binary(min_size=1, max_size=4).map(bytes.lower), min_size=1, max_size=8, unique=True),
+    haystack=st.binary(max_size=400),
+)
+def test_engines_find_identical_hits(keywords: list[bytes], haystack: bytes) -> None:
+    py = prefilter.build(keywords, "pyahocorasick")
+    rs = prefilter.build(keywords, "ahocorasick-rs")
+    lowered = haystack.lower()
+    expected = {
+        (i, m.start()) for i, k in enumerate(keywords) for m in re.finditer(b"(?=" + re.escape(k) + b")", lowered)
+    }
+    assert prefilter.scan_range(py, haystack, 0, len(haystack), 4) == expected
+    assert prefilter.scan_range(rs, haystack, 0, len(haystack), 4) == expected
+
+
+def test_hits_across_chunk_edges(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(prefilter, "CHUNK", 16)
+    data = b"x" * 14 + b"GHP_" + b"y" * 30 + b"ghp_"
+    for engine in ENGINES:
+        found = prefilter.scan_range(prefilter.build([b"ghp_"], engine), data, 0, len(data), 4)
+        assert found == {(0, 14), (0, 48)}, engine
+
+
+def test_windows_merge_and_clip() -> None:
+    assert merge_windows([100, 10, 120, 500], 4, 20, 510) == [(0, 34), (80, 144), (480, 510)]
+
+
+def test_token_in_middle_of_5mb_single_line_bundle() -> None:
+    token = github_token(seed=21)
+    half = b"var a=function(){return 1};" * (5_000_000 // 54)
+    data = half + f'const t="{token}";'.encode() + half
+    matcher = Matcher(load_rules())
+    for engine in ENGINES:
+        found = list(Matcher(load_rules(), engine).scan(Blob(Origin(("b.js",)), data, 0)))
+        assert [(f.rule_id, f.span.line, f.span.column) for f in found if f.span] == [
+            ("github.pat-classic", 1, len(half) + 10)
+        ], engine
+    assert matcher.engine in ENGINES
+
+
+def test_most_severe_overlapping_match_wins() -> None:
+    specific = _rule("acme.key", b"acme_", rb"(acme_[a-z0-9]{16})", Severity.CRITICAL)
+    generic = _rule("generic.any", b"key=", rb"key=(\S{16,})", Severity.MEDIUM)
+    data = b"key=acme_k3j4h5g6f7d8s9a0"
+    assert [r.id for r, *_ in Matcher([generic, specific]).matches(data)] == ["acme.key"]
+
+
+def test_paths_restrict_a_rule() -> None:
+    rule = _rule("npmrc.token", b"_authtoken=", rb"_authToken=([A-Za-z0-9]{20,})", paths=("**/.npmrc", ".npmrc"))
+    data = b"//registry.npmjs.org/:_authToken=k3j4h5g6f7d8s9a0q1w2e3"
+    matcher = Matcher([rule])
+    assert len(matcher.matches(data, "package/.npmrc")) == 1
+    assert matcher.matches(data, "package/README.md") == []
+
+
+def test_case_folded_prefilter_keeps_case_sensitive_regex() -> None:
+    rule = _rule("acme.key", b"acme_", rb"(ACME_[A-Z0-9]{16})")
+    assert len(Matcher([rule]).matches(b"x = ACME_K3J4H5G6F7D8S9A0")) == 1
+    assert Matcher([rule]).matches(b"x = acme_k3j4h5g6f7d8s9a0") == []
+
+
+def test_locate_is_one_based() -> None:
+    data = b"ab\ncd\nefg"
+    assert locate(data, 7, 8) == locate(data, 7, 8)
+    span = locate(data, 7, 8)
+    assert (span.line, span.column) == (3, 2)
+    assert (locate(data, 0, 1).line, locate(data, 0, 1).column) == (1, 1)
+
+
+def test_placeholders() -> None:
+    for value in (b"AKIAIOSFODNN7EXAMPLE", b"${NPM_TOKEN}", b"<YOUR_API_KEY>", b"{{ secrets.TOKEN }}", b"%s",
+                  b"process.env.TOKEN", b"os.environ['X']", b"changeme", b"your-api-key", b"xxxxxxxxxxxxxxxx",
+                  b"abcdefghijklmnop", b"1234567890", b"aaaaaaaaaaaa", b"abababababab", b"sk-...XXXX"):
+        assert is_placeholder(value), value
+    for value in (b"k3j4h5g6f7d8s9a0q1w2", b"wJalrXUtnFEMIK7MDENGbPxRfiCY", b"Zq8vN2mT5xR1"):
+        assert not is_placeholder(value), value
+
+
+def test_secret_repr_never_shows_value() -> None:
+    token = github_token(seed=5)
+    [finding] = Matcher(load_rules()).scan(Blob(Origin(("a",)), token.encode(), 0))
+    assert finding.secret is not None
+    assert token not in repr(finding) and token not in str(finding.secret)
+    assert finding.secret.redacted() == "ghp_…(40)"

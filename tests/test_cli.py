@@ -1,0 +1,158 @@
+"""The real CLI in a subprocess: exit codes, stdout, stderr; never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import ROOT, run_cli
+from tests.helpers.archives import npm_tarball, source_map, write
+from tests.helpers.tokens import github_token
+
+LEAK = source_map([("../src/a.ts", "export const a = 1;\n"), ("../src/b.ts", "export const b = 2;\n")])
+
+
+def _no_traceback(result: object) -> None:
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_example_artifact_fails(tmp_path: Path) -> None:
+    result = run_cli("scan", str(ROOT / "examples" / "leaky-widget-1.0.0.tgz"), cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "CRITICAL source-map.embedded-sources" in result.stdout
+    assert "leaky-widget-1.0.0.tgz!/package/dist/index.js.map" in result.stdout
+    assert "FAIL: 1 blocking finding (fail-on high)" in result.stdout
+    _no_traceback(result)
+
+
+def test_clean_artifact_passes(cli_in, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "ok-1.0.0.tgz", npm_tarball({"index.js": "module.exports = 1;\n"}))
+    result = cli_in("scan", str(path))
+    assert result.returncode == 0
+    assert "PASS: no findings at high or above" in result.stdout
+    assert "scanned 1 artifact, 2 members" in result.stdout
+
+
+def test_json_report_shape(cli_in, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    token = github_token(seed=11)
+    path = write(tmp_path, "app-2.0.0.tgz", npm_tarball({"cli.js.map": LEAK, ".env": f"GH={token}\n"},
+                                                       name="app", version="2.0.0", license="UNLICENSED"))
+    result = cli_in("scan", "--format", "json", str(path))
+    assert result.returncode == 1
+    doc = json.loads(result.stdout)
+    assert set(doc) >= {"version", "verdict", "artifacts", "findings", "errors", "unscanned"}
+    assert doc["version"] == 1 and doc["verdict"] == "fail"
+    [artifact] = doc["artifacts"]
+    assert {k: artifact[k] for k in ("kind", "name", "version", "members")} == {
+        "kind": "npm", "name": "app", "version": "2.0.0", "members": 3}
+    assert len(artifact["sha256"]) == 64
+    assert {(f["rule"], f["category"], f["severity"], f["blocking"], f["location"]["path"], f["location"]["line"])
+            for f in doc["findings"]} == {
+        ("source-map.embedded-sources", "source-map", "critical", True, f"{path}!/package/cli.js.map", None),
+        ("github.pat-classic", "credential", "critical", True, f"{path}!/package/.env", 1),
+    }
+    for finding in doc["findings"]:
+        assert set(finding) >= {"rule", "category", "severity", "blocking", "message", "location", "fingerprint"}
+    # redacted by default, everywhere
+    assert token not in result.stdout and token[:4] + "…(40)" in result.stdout
+
+
+def test_show_secrets_reveals(cli_in, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    token = github_token(seed=12)
+    path = write(tmp_path, "a.tgz", npm_tarball({"x.js": f"t='{token}'\n"}))
+    assert token not in cli_in("scan", str(path)).stdout
+    assert token in cli_in("scan", "--show-secrets", str(path)).stdout
+
+
+def test_output_file_is_written(cli_in, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "a.tgz", npm_tarball({"cli.js.map": LEAK}))
+    out = tmp_path / "report.json"
+    result = cli_in("scan", "--format", "json", "-o", str(out), str(path))
+    assert result.returncode == 1
+    assert json.loads(out.read_text())["verdict"] == "fail"
+    assert result.stdout == ""
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []
+
+
+def test_fail_on_threshold(cli_in, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "a.tgz", npm_tarball({"cli.js.map": LEAK}, license="MIT"))  # high
+    assert cli_in("scan", str(path)).returncode == 1
+    assert cli_in("scan", "--fail-on", "critical", str(path)).returncode == 0
+    (tmp_path / ".leakguard.toml").write_text('fail-on = "critical"\n')
+    assert cli_in("scan", str(path)).returncode == 0
+    assert cli_in("scan", "--no-config", str(path)).returncode == 1
+
+
+def test_missing_target_is_usage_error(cli_in) -> None:  # type: ignore[no-untyped-def]
+    result = cli_in("scan", "dist/*")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "leakguard: error: dist/*: no such file or directory"
+    assert result.stdout == ""
+
+
+def test_usage_errors_exit_2(cli_in) -> None:  # type: ignore[no-untyped-def]
+    for args in (("scan",), ("scan", "--format", "xml", "x"), ("frobnicate",), ("scan", "--fail-on", "nope", "x")):
+        result = cli_in(*args)
+        assert result.returncode == 2, args
+        _no_traceback(result)
+        assert result.stderr.startswith("leakguard: error:"), (args, result.stderr)
+
+
+def test_bad_config_exits_2_naming_the_key(cli_in, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "a.tgz", npm_tarball({"x.js": "1"}))
+    (tmp_path / "pyproject.toml").write_text('[tool.leakguard]\nfail-on = "sometimes"\n')
+    result = cli_in("scan", str(path))
+    assert result.returncode == 2
+    assert "pyproject.toml: fail-on: expected one of" in result.stderr
+    (tmp_path / "pyproject.toml").write_text("[tool.leakguard]\nfial-on = 'high'\n")
+    result = cli_in("scan", str(path))
+    assert result.returncode == 2
+    assert "pyproject.toml: fial-on: unknown key" in result.stderr
+    _no_traceback(result)
+
+
+def test_corrupt_archive_exits_3_and_reports_rest(cli_in, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    good = write(tmp_path, "good.tgz", npm_tarball({"cli.js.map": LEAK}))
+    bad = write(tmp_path, "bad.tgz", npm_tarball({"a.js": "x" * 5000})[:200])
+    result = cli_in("scan", str(good), str(bad))
+    assert result.returncode == 3
+    assert "source-map.embedded-sources" in result.stdout
+    assert f"error: {bad}: corrupt:" in result.stdout
+    assert "ERROR:" in result.stdout
+    _no_traceback(result)
+
+
+def test_stdin_target(cli_in) -> None:  # type: ignore[no-untyped-def]
+    data = npm_tarball({"cli.js.map": LEAK})
+    result = cli_in("scan", "-", input=data)
+    assert result.returncode == 1
+    assert "<stdin>!/package/cli.js.map" in result.stdout
+
+
+def test_garbage_input_never_tracebacks(cli_in, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Damaged archives are scan errors; a binary that is no archive is scanned as content and passes.
+    cases = {"x.whl": (b"PK\x03\x04garbage", 3), "y.tgz": (b"\x1f\x8b\x08\x00junk", 3), "z.bin": (bytes(range(256)), 0)}
+    for name, (data, code) in cases.items():
+        result = cli_in("scan", str(write(tmp_path, name, data)))
+        assert result.returncode == code, (name, result.stdout)
+        _no_traceback(result)
+
+
+def test_version_and_help(cli_in) -> None:  # type: ignore[no-untyped-def]
+    result = cli_in("--version")
+    assert result.returncode == 0 and result.stdout.startswith("leakguard ")
+    for args in (("--help",), ("scan", "--help"), ("rules", "--help"), ("rules", "check", "--help")):
+        result = cli_in(*args)
+        assert result.returncode == 0 and "Example" in result.stdout, args
+
+
+def test_rules_commands(cli_in) -> None:  # type: ignore[no-untyped-def]
+    result = cli_in("rules", "check")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().splitlines()[-1].endswith(" 0 problems")
+    listing = json.loads(cli_in("rules", "list", "--format", "json").stdout)
+    assert "github.pat-classic" in {r["id"] for r in listing}
+    shown = json.loads(cli_in("rules", "show", "github.pat-classic").stdout)
+    assert shown["validator"] == "github-checksum" and shown["references"]
+    missing = cli_in("rules", "show", "no.such-rule")
+    assert missing.returncode == 2 and "no rule with id" in missing.stderr

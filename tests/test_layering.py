@@ -1,0 +1,50 @@
+"""Import direction (STYLE.md): cli -> app -> {walk, match, policy}; walk never imports match or
+policy; report never imports app; model imports only the stdlib."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "leakguard"
+
+FORBIDDEN = {
+    "leakguard.walk": ("leakguard.match", "leakguard.policy", "leakguard.app", "leakguard.cli", "leakguard.report"),
+    "leakguard.match": ("leakguard.walk", "leakguard.policy", "leakguard.app", "leakguard.cli", "leakguard.report"),
+    "leakguard.report": ("leakguard.app", "leakguard.cli", "leakguard.walk", "leakguard.match"),
+    "leakguard.policy": ("leakguard.app", "leakguard.cli", "leakguard.match", "leakguard.report"),
+    "leakguard.model": ("leakguard.",),
+    "leakguard.errors": ("leakguard.walk", "leakguard.match", "leakguard.policy", "leakguard.app", "leakguard.cli"),
+    "leakguard.app": ("leakguard.cli", "leakguard.report"),
+}
+
+
+def _module(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_import_direction() -> None:
+    violations = []
+    for path in PACKAGE.rglob("*.py"):
+        module = _module(path)
+        for owner, banned in FORBIDDEN.items():
+            if module == owner or module.startswith(owner + "."):
+                for imported in _imports(path):
+                    if any(imported == b or imported.startswith(b) for b in banned) and not imported.startswith(owner):
+                        violations.append(f"{module} imports {imported}")
+    assert violations == []
