@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
-from leakguard.match import Matcher, sourcemap
+from leakguard.match import Matcher, custom, decode, sourcemap
+from leakguard.match.hashed import HashedNames
 from leakguard.model import (
     Artifact,
     ArtifactEnd,
     Blob,
+    Category,
     Finding,
     Problem,
+    Secret,
+    Severity,
     Stats,
     Unscanned,
     Verdict,
 )
+from leakguard.policy import baseline as baselines
+from leakguard.policy.allowlist import inline_allow
 from leakguard.policy.config import Config
 from leakguard.policy.verdict import decide
 from leakguard.ruleset import load_rules
@@ -25,6 +32,10 @@ from leakguard.walk import walk
 from leakguard.walk.kinds import is_proprietary
 
 Progress = Callable[[int], None]
+
+
+def _source(config: Config) -> str:
+    return str(config.source) if config.source is not None else "command line"
 
 
 @dataclass(slots=True)
@@ -36,11 +47,29 @@ class _Artifact:
 
 
 class Scanner:
-    """Detectors over walker events. Holds a compiled matcher; reusable across scans."""
+    """Detectors over walker events. Holds compiled matchers; reusable across scans."""
 
-    def __init__(self, config: Config, matcher: Matcher) -> None:
+    def __init__(self, config: Config, matcher: Matcher, engine: str = "auto") -> None:
         self.config = config
         self.matcher = matcher
+        self.engine = engine
+        names = custom.codename_rules(config.codenames, config.codename_patterns, source=_source(config))
+        self.paths = Matcher(names, engine) if names else None
+        self.public = frozenset(custom.normalise(n) for n in config.public_codenames)
+        self.hashed = HashedNames(frozenset(config.codenames_sha256))
+        self._hashed_matchers: dict[frozenset[str], Matcher] = {}
+        self._path_keys: set[tuple[str, str]] = set()
+
+    @classmethod
+    def build(cls, config: Config, engine: str = "auto") -> Scanner:
+        """Packaged rules + the config's rule files + codenames and internal domains."""
+        source = _source(config)
+        rules = (
+            *load_rules(config.rules),
+            *custom.codename_rules(config.codenames, config.codename_patterns, source=source),
+            *custom.domain_rules(config.internal_domains, source=source),
+        )
+        return cls(config, Matcher.from_rules(rules, engine), engine)
 
     def blob(self, blob: Blob, pending: _Artifact) -> Iterator[Finding]:
         """Every finding of one blob: source maps first (they change how the rest is scanned)."""
@@ -49,7 +78,7 @@ class Scanner:
             if parsed is not None:
                 yield from self._map(parsed, pending)
                 return
-        yield from self.matcher.scan(blob)
+        yield from self._text(blob)
         for link in sourcemap.links(blob):
             if link.inline is None:
                 pending.links.append(link)
@@ -59,9 +88,63 @@ class Scanner:
             if parsed is not None:
                 yield from self._map(parsed, pending)
 
+    def _text(self, blob: Blob) -> Iterator[Finding]:
+        """Content rules over the blob's text views and its decoded base64 payloads."""
+        yield from self._path(blob)
+        for text in (*decode.views(blob), *decode.embedded(blob)):
+            for finding in self.matcher.scan(text):
+                yield self._inline(self._public(finding), text)
+            if self.hashed:
+                yield from self._hashed(text)
+
+    @staticmethod
+    def _inline(finding: Finding, blob: Blob) -> Finding:
+        span = finding.span
+        if span is None:
+            return finding
+        return inline_allow(finding, blob.data, span.start - blob.offset, span.end - blob.offset)
+
+    def _public(self, finding: Finding) -> Finding:
+        """A codename listed in public-codenames is reported as info, never blocking."""
+        if finding.category is Category.CODENAME and finding.secret is not None:
+            name = custom.normalise(finding.secret.reveal().decode("utf-8", "replace"))
+            if name in self.public:
+                return dataclasses.replace(finding, severity=Severity.INFO,
+                                           message=finding.message + " (listed in public-codenames)")
+        return finding
+
+    def _hashed(self, blob: Blob) -> Iterator[Finding]:
+        names = frozenset(self.hashed.find(blob.data))
+        if not names:
+            return
+        matcher = self._hashed_matchers.get(names)
+        if matcher is None:
+            rules = [dataclasses.replace(r, id=f"codename.sha256-{custom.codename_hash(n)[:12]}")
+                     for n in sorted(names) for r in custom.codename_rules([n], [])]
+            matcher = self._hashed_matchers[names] = Matcher(rules, self.engine)
+        for finding in matcher.scan(blob):
+            yield self._inline(self._public(finding), blob)
+
+    def _path(self, blob: Blob) -> Iterator[Finding]:
+        """Codenames in member paths (``src/capybara/``), once per rule and directory."""
+        if self.paths is None or blob.scan_from:
+            return
+        path = blob.origin.inner.encode("utf-8", "surrogateescape")
+        for rule, _, end, secret in self.paths.matches(path):
+            head = path[:end].decode("utf-8", "replace")
+            stop = path.find(b"/", end)
+            where = path[: stop + 1].decode("utf-8", "replace") if stop != -1 else blob.origin.inner
+            key = (str(blob.origin.chain[:-1]) + rule.id, where)
+            if key in self._path_keys:
+                continue
+            self._path_keys.add(key)
+            finding = Finding(rule.id, rule.category, rule.severity, blob.origin,
+                              f"{rule.title} in a member path: {where}", secret=Secret(secret), key=head)
+            yield self._public(finding)
+
     def _map(self, parsed: sourcemap.ParsedMap, pending: _Artifact) -> Iterator[Finding]:
         for source in parsed.contents():
-            yield from self.matcher.scan(source)
+            yield from self._text(source)
         yield from self.matcher.scan(parsed.blob, parsed.skeleton)
         pending.maps.append(parsed.summary())
 
@@ -88,12 +171,17 @@ def scan(
     engine: str = "auto",
     stdin: IO[bytes] | None = None,
     on_progress: Progress | None = None,
+    baseline: baselines.Baseline | None = None,
+    strict_allows: bool = False,
 ) -> Verdict:
     """Scan release artifacts, files or directories and decide. Raises ``UsageError`` (missing
-    target), ``RuleError`` (bad rule file); damage inside artifacts becomes ``Verdict.problems``."""
+    target), ``RuleError`` (bad rule file), ``ConfigError`` (bad baseline); damage inside artifacts
+    becomes ``Verdict.problems``. ``baseline`` defaults to the config's ``baseline`` file."""
     config = config or Config()
+    if baseline is None and config.baseline is not None:
+        baseline = baselines.load(config.baseline)
     started = time.monotonic()
-    scanner = Scanner(config, Matcher.from_rules(load_rules(config.rules), engine))
+    scanner = Scanner.build(config, engine)
     findings: list[Finding] = []
     problems: list[Problem] = []
     unscanned: list[Unscanned] = []
@@ -122,5 +210,6 @@ def scan(
         bytes_scanned=scanned_bytes,
         seconds=time.monotonic() - started,
     )
-    return decide(findings, problems, config, artifacts=artifacts, unscanned=unscanned, stats=stats)
+    return decide(findings, problems, config, artifacts=artifacts, unscanned=unscanned, stats=stats,
+                  baseline=baseline, strict_allows=strict_allows)
 

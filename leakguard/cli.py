@@ -81,27 +81,32 @@ def _write(text: str, output: Path | None) -> None:
 @click.option("--no-config", is_flag=True, help="Ignore config files; use the defaults.")
 @click.option("--engine", type=click.Choice(["auto", "pyahocorasick", "ahocorasick-rs"]), default="auto",
               show_default=True, help="Keyword prefilter engine.")
+@click.option("--codename", "codenames", multiple=True, metavar="NAME",
+              help="An unreleased name that must not ship (repeatable; adds to the config's codenames).")
+@click.option("--codenames-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A file of codenames, one per line, # comments.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Findings in this baseline file are reported as suppressed, not blocking.")
+@click.option("--strict-allows", is_flag=True, help="Allow entries that matched nothing block the release.")
 @click.option("--show-secrets", is_flag=True, help="Print secret values instead of redacting them.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list info findings and members skipped by policy.")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set or not a terminal).")
 def scan(targets: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | None,
-         config_path: Path | None, no_config: bool, engine: str, show_secrets: bool, quiet: bool,
-         verbose: bool, no_color: bool) -> None:
+         config_path: Path | None, no_config: bool, engine: str, codenames: tuple[str, ...],
+         codenames_file: Path | None, baseline_path: Path | None, strict_allows: bool, show_secrets: bool,
+         quiet: bool, verbose: bool, no_color: bool) -> None:
     """Scan release artifacts, files or directories (TARGET may be - for stdin).
 
     Exit codes: 0 pass, 1 blocking findings, 2 usage or config error, 3 scan error.
     """
-    import dataclasses
-
     from leakguard.app import scan as run_scan
-    from leakguard.policy.config import load_config
+    from leakguard.policy.baseline import load as load_baseline
     from leakguard.report import REPORTERS
 
-    config = load_config(config_path, discover_config=not no_config)
-    if fail_on is not None:
-        config = dataclasses.replace(config, fail_on=Severity.parse(fail_on))
-    verdict = run_scan(list(targets), config, engine=engine)
+    config = _config(config_path, no_config, fail_on, codenames, codenames_file)
+    baseline = load_baseline(baseline_path) if baseline_path is not None else None
+    verdict = run_scan(list(targets), config, engine=engine, baseline=baseline, strict_allows=strict_allows)
     color = not no_color and output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     options: dict[str, Any] = {"redact": not show_secrets, "color": color}
     if fmt == "text":
@@ -110,6 +115,142 @@ def scan(targets: tuple[str, ...], fmt: str, output: Path | None, fail_on: str |
     if output is not None and not quiet:
         click.echo(f"{verdict.status.upper()}: report written to {output}", err=True)
     raise _Exit(verdict.exit_code)
+
+
+def _config(config_path: Path | None, no_config: bool, fail_on: str | None = None,
+            codenames: tuple[str, ...] = (), codenames_file: Path | None = None) -> Any:
+    """The config file (or defaults), with command-line overrides applied."""
+    import dataclasses
+
+    from leakguard.policy.config import load_config
+
+    config = load_config(config_path, discover_config=not no_config)
+    if fail_on is not None:
+        config = dataclasses.replace(config, fail_on=Severity.parse(fail_on))
+    extra = list(codenames) + (_read_names(codenames_file) if codenames_file is not None else [])
+    if extra:
+        config = dataclasses.replace(config, codenames=(*config.codenames, *extra))
+    return config
+
+
+@cli.group()
+def baseline() -> None:
+    """Record the findings an existing release already has, so only new ones block.
+
+    \b
+    Examples:
+      leakguard baseline create --output .leakguard-baseline.json dist/*
+      leakguard scan --baseline .leakguard-baseline.json dist/*
+      leakguard baseline update .leakguard-baseline.json dist/*
+      leakguard baseline prune .leakguard-baseline.json dist/*
+    """
+
+
+def _baseline_scan(targets: tuple[str, ...], config_path: Path | None, no_config: bool) -> list[Any]:
+    import dataclasses
+
+    from leakguard.app import scan as run_scan
+
+    # Scan without any baseline so every current finding is seen.
+    config = dataclasses.replace(_config(config_path, no_config), baseline=None)
+    verdict = run_scan(list(targets), config)
+    if verdict.problems:
+        first = verdict.problems[0]
+        raise LeakguardError(f"{first.origin}: {first.kind}: {first.detail}; baseline not written")
+    return [*verdict.blocking, *verdict.reported, *(f for f in verdict.suppressed if f.suppression and
+                                                    f.suppression.kind == "baseline")]
+
+
+_baseline_options = [
+    click.argument("targets", nargs=-1, required=True),
+    click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path)),
+    click.option("--no-config", is_flag=True),
+]
+
+
+def _options(func: F) -> F:
+    for decorator in reversed(_baseline_options):
+        func = decorator(func)
+    return func
+
+
+@baseline.command("create")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@_options
+def baseline_create(output: Path, targets: tuple[str, ...], config_path: Path | None, no_config: bool) -> None:
+    """Write a baseline of every current finding of TARGETS (never the secrets themselves)."""
+    from leakguard.policy import baseline as baselines
+
+    if output.exists():
+        raise UsageError(f"{output} exists; use `leakguard baseline update` or remove it")
+    entries = baselines.create(_baseline_scan(targets, config_path, no_config))
+    _write(baselines.render(entries), output)
+    click.echo(f"baseline: {len(entries)} entries written to {output}", err=True)
+
+
+@baseline.command("update")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_options
+def baseline_update(file: Path, targets: tuple[str, ...], config_path: Path | None, no_config: bool) -> None:
+    """Add the current findings of TARGETS to FILE, keeping existing entries and their reasons."""
+    from leakguard.policy import baseline as baselines
+
+    existing = baselines.load(file)
+    entries = baselines.update(existing, _baseline_scan(targets, config_path, no_config))
+    _write(baselines.render(entries), file)
+    click.echo(f"baseline: {len(entries) - len(existing.entries)} entries added to {file}", err=True)
+
+
+@baseline.command("prune")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_options
+def baseline_prune(file: Path, targets: tuple[str, ...], config_path: Path | None, no_config: bool) -> None:
+    """Remove entries of FILE that TARGETS no longer produce."""
+    from leakguard.policy import baseline as baselines
+
+    existing = baselines.load(file)
+    entries = baselines.prune(existing, _baseline_scan(targets, config_path, no_config))
+    _write(baselines.render(entries), file)
+    click.echo(f"baseline: {len(existing.entries) - len(entries)} entries pruned from {file}", err=True)
+
+
+@cli.command("init")
+@click.option("--pyproject", "target", flag_value="pyproject", help="Add [tool.leakguard] to pyproject.toml.")
+@click.option("--toml", "target", flag_value="toml", help="Write a .leakguard.toml.")
+def init(target: str | None) -> None:
+    """Write a commented starter config (into pyproject.toml if there is one, else .leakguard.toml).
+
+    \b
+    Example:
+      leakguard init && leakguard baseline create -o .leakguard-baseline.json dist/*
+    """
+    from leakguard.policy.starter import init as write_starter
+
+    written = write_starter(Path.cwd(), prefer=target)
+    click.echo(f"leakguard: wrote a starter config to {written}")
+
+
+def _read_names(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read codenames file: {exc}") from None
+    return [name for line in lines if (name := line.split("#", 1)[0].strip())]
+
+
+@cli.command("codename-hash")
+@click.argument("names", nargs=-1, required=True)
+def codename_hash(names: tuple[str, ...]) -> None:
+    """Print the sha256 of each normalised NAME, for ``codenames-sha256`` in the config.
+
+    \b
+    Example:
+      leakguard codename-hash capybara     # then: codenames-sha256 = ["<hash>"]
+    """
+    from leakguard.match.custom import codename_hash as digest
+
+    for name in names:
+        click.echo(digest(name))
 
 
 @cli.group()

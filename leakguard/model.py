@@ -166,7 +166,8 @@ class Blob:
         return self.offset == 0 and self.scan_from == 0 and self.scan_to is None
 
 
-_VERSION_RE = re.compile(r"-v?\d+(?:\.\d+)+(?:[-.+_]?[A-Za-z0-9]+)*(?=\.(?:tgz|tar|zip|whl|gz|bz2|xz|egg)|$)")
+_ARCHIVE_EXT = re.compile(r"(?:\.tar\.(?:gz|bz2|xz)|\.(?:tgz|tar|zip|whl|gz|bz2|xz|egg|jar|vsix|nupkg))$", re.IGNORECASE)
+_VERSIONED = re.compile(r"^(.+?)[-_]v?\d+(?:\.\d+)*(?:[-.+_].*)?$")
 
 
 def human_size(size: int) -> str:
@@ -183,7 +184,19 @@ def human_size(size: int) -> str:
 def versionless(path: str) -> str:
     """A path with release version numbers removed, so fingerprints survive version bumps."""
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    return _VERSION_RE.sub("", name)
+    ext = _ARCHIVE_EXT.search(name)
+    suffix = ext.group() if ext else ""
+    stem = name[: len(name) - len(suffix)]
+    versioned = _VERSIONED.match(stem)
+    return (versioned.group(1) if versioned else stem) + suffix
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a finding does not count: a config allow entry, an inline comment, or the baseline."""
+
+    kind: Literal["allow", "inline", "baseline"]
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +210,11 @@ class Finding:
     message: str
     span: Span | None = None
     secret: Secret | None = None
-    # What makes the finding stable when no secret is involved (a member name, a map's source set).
+    # What makes the finding stable when no secret is involved (a member name, a link target).
     key: str = ""
+    suppression: Suppression | None = None
+    # Set by a release diff (--against): the same fingerprint was already in the previous release.
+    carried_over: bool = False
 
     @property
     def fingerprint(self) -> str:
@@ -272,6 +288,7 @@ class Verdict:
     unscanned: tuple[Unscanned, ...] = ()
     fail_on: Severity = Severity.HIGH
     stats: Stats = field(default_factory=Stats)
+    suppressed: tuple[Finding, ...] = ()
 
     @property
     def exit_code(self) -> ExitCode:

@@ -19,8 +19,9 @@ from leakguard.errors import RuleError
 from leakguard.match.validators import VALIDATORS
 from leakguard.model import Category, Rule, Severity
 
-# Directories under rules/ that hold content rules, in load order (an explicit list, not discovery).
+# Directories and files under rules/ that hold content rules, in load order (an explicit list).
 CONTENT_RULE_DIRS: tuple[str, ...] = ("credentials",)
+CONTENT_RULE_FILES: tuple[str, ...] = ("endpoints.toml",)
 
 DEFAULT_WINDOW = 256
 MAX_WINDOW = 16384  # must stay below half the walker's window overlap (walk/limits.py)
@@ -199,6 +200,8 @@ def load_rules(extra: Iterable[Path] = ()) -> tuple[Rule, ...]:
     for sub in CONTENT_RULE_DIRS:
         for item in _toml_files(package / sub):
             rules.extend(parse_file(item.read_text(encoding="utf-8"), f"rules/{sub}/{item.name}"))
+    for name in CONTENT_RULE_FILES:
+        rules.extend(parse_file((package / name).read_text(encoding="utf-8"), f"rules/{name}"))
     for path in extra:
         try:
             text = path.read_text(encoding="utf-8")

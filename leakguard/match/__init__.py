@@ -120,14 +120,27 @@ def _most_severe(found: list[tuple[Rule, int, int, bytes]]) -> list[tuple[Rule, 
     return sorted(kept, key=lambda m: (m[1], m[0].id))
 
 
+def example_paths(rule: Rule) -> list[str]:
+    """Member paths an example is tried under: one per ``paths`` pattern (``**/.npmrc`` -> ``.npmrc``)."""
+    if not rule.paths:
+        return [""]
+    return [p.removeprefix("**/").replace("**", "x").replace("*", "x").rstrip("/") or "x" for p in rule.paths]
+
+
+def example_matches(matcher: Matcher, rule: Rule, text: str) -> bool:
+    """Does ``text`` produce a finding of ``rule`` under any of its example paths?"""
+    data = text.encode("utf-8")
+    return any(r.id == rule.id for path in example_paths(rule) for r, *_ in matcher.matches(data, path))
+
+
 def check_rule(rule: Rule, engine: str = "auto") -> list[str]:
     """Problems with one rule's examples: an example that does not match, a negative that does."""
     matcher = Matcher([rule], engine)
     problems = []
     for example in rule.examples:
-        if not matcher.matches(example.encode("utf-8")):
+        if not example_matches(matcher, rule, example):
             problems.append(f"{rule.source}: {rule.id}: example does not match: {example[:60]!r}")
     for negative in rule.negative_examples:
-        if matcher.matches(negative.encode("utf-8")):
+        if example_matches(matcher, rule, negative):
             problems.append(f"{rule.source}: {rule.id}: negative example matches: {negative[:60]!r}")
     return problems

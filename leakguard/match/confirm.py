@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 
 from leakguard.match.placeholders import is_placeholder
 from leakguard.match.validators import STRONG_VALIDATORS, VALIDATORS, shannon_entropy
-from leakguard.model import Rule
+from leakguard.model import Category, Rule
 
 
 def merge_windows(starts: Iterable[int], keyword_len: int, window: int, size: int) -> list[tuple[int, int]]:
@@ -28,7 +28,8 @@ def merge_windows(starts: Iterable[int], keyword_len: int, window: int, size: in
 
 def accept(rule: Rule, secret: bytes) -> bool:
     """Does a regex match survive the shared filters and the rule's own checks?"""
-    if rule.validator not in STRONG_VALIDATORS and is_placeholder(secret):
+    # Placeholders are a credential notion: a codename or hostname is what it is.
+    if rule.category is Category.CREDENTIAL and rule.validator not in STRONG_VALIDATORS and is_placeholder(secret):
         return False
     if rule.min_entropy is not None and shannon_entropy(secret) < rule.min_entropy:
         return False

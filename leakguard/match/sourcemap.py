@@ -14,7 +14,6 @@ import base64
 import binascii
 import codecs
 import contextlib
-import hashlib
 import json
 import posixpath
 import re
@@ -413,7 +412,8 @@ def judge(summary: MapSummary, shipped: Shipped, *, proprietary: bool, public_so
     name = origin.inner if not summary.inline else f"the inline map in {origin.chain[-2]}"
     first = summary.first_party
     hidden = [e for e in first if e.resolved not in shipped]
-    key = hashlib.sha256("\n".join(sorted(e.source for e in first)).encode("utf-8", "replace")).hexdigest()
+    # No key: the fingerprint is rule + artifact (without version) + map path, so a baseline entry
+    # survives the map gaining or losing a file between releases.
     if hidden:
         size = sum(e.size for e in hidden)
         dirs = Counter(_top_dir(e.source) for e in hidden).most_common(3)
@@ -424,21 +424,21 @@ def judge(summary: MapSummary, shipped: Shipped, *, proprietary: bool, public_so
         )
         if public_sources:
             return Finding("source-map.embedded-sources", Category.SOURCE_MAP, Severity.LOW, origin,
-                           message + " (public-sources = true)", key=key)
+                           message + " (public-sources = true)")
         severity = Severity.CRITICAL if proprietary else Severity.HIGH
         if proprietary:
             message += "; the package licence is proprietary or missing"
-        return Finding("source-map.embedded-sources", Category.SOURCE_MAP, severity, origin, message, key=key)
+        return Finding("source-map.embedded-sources", Category.SOURCE_MAP, severity, origin, message)
     if first:
         size = sum(e.size for e in first)
         return Finding("source-map.shipped-sources", Category.SOURCE_MAP, Severity.LOW, origin,
                        f"{name} embeds {len(first):,} first-party source files ({human_size(size)}) "
-                       f"that also ship as files", key=key)
+                       f"that also ship as files")
     if summary.embedded:
         return Finding("source-map.third-party-sources", Category.SOURCE_MAP, Severity.LOW, origin,
-                       f"{name} embeds {len(summary.embedded):,} third-party source files only", key=key)
+                       f"{name} embeds {len(summary.embedded):,} third-party source files only")
     return Finding("source-map.no-content", Category.SOURCE_MAP, Severity.LOW, origin,
-                   f"{name} is a source map of {summary.sources:,} sources without sourcesContent", key=key)
+                   f"{name} is a source map of {summary.sources:,} sources without sourcesContent")
 
 
 def dangling(link: Link, shipped: Shipped) -> Finding | None:

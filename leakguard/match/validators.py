@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import math
 import re
@@ -155,7 +156,29 @@ def base64_decodes(token: bytes) -> bool:
     return decoded is not None and len(decoded) >= 16
 
 
+_INTERNAL_NETS = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",  # RFC 1918
+        "169.254.0.0/16",  # link-local, including cloud metadata 169.254.169.254
+        "100.64.0.0/10",  # RFC 6598 carrier-grade NAT
+        "fd00::/8", "fe80::/10",  # IPv6 unique-local and link-local
+    )
+)
+
+
+def internal_ip(host: bytes) -> bool:
+    """An address in a private, link-local or CGNAT range. Loopback and the RFC 5737
+    documentation ranges are not internal endpoints."""
+    try:
+        address = ipaddress.ip_address(host.decode("ascii").strip("[]"))
+    except ValueError:
+        return False
+    return any(address in net for net in _INTERNAL_NETS if net.version == address.version)
+
+
 VALIDATORS: dict[str, Validator] = {
+    "internal-ip": internal_ip,
     "github-checksum": github_checksum,
     "npm-checksum": npm_checksum,
     "pem-private-key": pem_private_key,

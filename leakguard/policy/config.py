@@ -9,14 +9,18 @@ Nothing in a config can make leakguard run code or fetch anything: values are da
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pathspec
+
 from leakguard.errors import ConfigError
 from leakguard.model import Category, Severity
+from leakguard.policy.allowlist import AllowEntry, parse_entries
 from leakguard.walk.limits import Limits
 
 CONFIG_NAMES = (".leakguard.toml", "pyproject.toml")
@@ -33,6 +37,17 @@ class Config:
     disable: tuple[str, ...] = ()
     severity: tuple[tuple[str, Severity], ...] = ()
     rules: tuple[Path, ...] = ()
+    codenames: tuple[str, ...] = ()
+    codename_patterns: tuple[str, ...] = ()
+    public_codenames: tuple[str, ...] = ()
+    codenames_sha256: tuple[str, ...] = ()
+    internal_domains: tuple[str, ...] = ()
+    allow: tuple[AllowEntry, ...] = ()
+    baseline: Path | None = None
+    ship: tuple[str, ...] = ()
+    max_unpacked_size: int | None = None
+    max_file_size: int | None = None
+    max_growth: float = 0.5
     source: Path | None = None
 
 
@@ -55,6 +70,15 @@ def _strings(path: str, key: str, value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError.bad_key(path, key, "expected a list of strings")
     return tuple(value)
+
+
+def _hashes(path: str, key: str, value: object) -> tuple[str, ...]:
+    items = _strings(path, key, value)
+    for item in items:
+        if len(item) != 64 or any(c not in "0123456789abcdef" for c in item):
+            expected = "expected sha256 hex digests (leakguard codename-hash NAME)"
+            raise ConfigError.bad_key(path, key, f"{item[:16]!r}...: {expected}")
+    return items
 
 
 def _positive(kind: type, path: str, key: str, value: object) -> Any:
@@ -91,6 +115,49 @@ def _overrides(path: str, key: str, value: object) -> tuple[tuple[str, Severity]
     return tuple((name, _severity(path, f"{key}.{name}", item)) for name, item in value.items())
 
 
+def _path(base: Path) -> Callable[[str, str, object], Path]:
+    def parse(path: str, key: str, value: object) -> Path:
+        if not isinstance(value, str) or not value:
+            raise ConfigError.bad_key(path, key, "expected a file path string")
+        return base / value
+
+    return parse
+
+
+def _patterns(path: str, key: str, value: object) -> tuple[str, ...]:
+    items = _strings(path, key, value)
+    try:
+        pathspec.GitIgnoreSpec.from_lines(items)
+    except Exception as exc:
+        raise ConfigError.bad_key(path, key, f"bad gitignore-style pattern: {exc}") from None
+    return items
+
+
+_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
+
+
+def _size(path: str, key: str, value: object) -> int:
+    """A byte count: an integer, or a string like "50 MB" / "2GiB"."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?\s*", value.lower())
+        if match:
+            return int(float(match.group(1)) * _UNITS[match.group(2) or ""])
+    raise ConfigError.bad_key(path, key, 'expected a size: bytes as an integer, or a string like "50 MB"')
+
+
+def _growth(path: str, key: str, value: object) -> float:
+    """A fraction (0.5) or a percentage string ("+50%")."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*\+?(\d+(?:\.\d+)?)\s*%\s*", value)
+        if match:
+            return float(match.group(1)) / 100
+    raise ConfigError.bad_key(path, key, 'expected a fraction like 0.5 or a percentage like "+50%"')
+
+
 def _rule_files(base: Path) -> Callable[[str, str, object], tuple[Path, ...]]:
     def parse(path: str, key: str, value: object) -> tuple[Path, ...]:
         return tuple(base / item for item in _strings(path, key, value))
@@ -108,6 +175,17 @@ def parse(data: Mapping[str, Any], path: str, base: Path) -> Config:
         "disable": ("disable", _strings),
         "severity": ("severity", _overrides),
         "rules": ("rules", _rule_files(base)),
+        "codenames": ("codenames", _strings),
+        "codename-patterns": ("codename_patterns", _strings),
+        "public-codenames": ("public_codenames", _strings),
+        "codenames-sha256": ("codenames_sha256", _hashes),
+        "internal-domains": ("internal_domains", _strings),
+        "allow": ("allow", lambda path, _key, value: parse_entries(value, path)),
+        "baseline": ("baseline", _path(base)),
+        "ship": ("ship", _patterns),
+        "max-unpacked-size": ("max_unpacked_size", _size),
+        "max-file-size": ("max_file_size", _size),
+        "max-growth": ("max_growth", _growth),
     }
     values: dict[str, Any] = {}
     for key, value in data.items():

@@ -25,6 +25,11 @@ def finding_dict(finding: Finding, *, blocking: bool, redact: bool) -> dict[str,
             "column": span.column if span else None,
         },
         "fingerprint": finding.fingerprint,
+        "suppressed": (
+            {"kind": finding.suppression.kind, "reason": finding.suppression.reason}
+            if finding.suppression is not None else None
+        ),
+        "carried_over": finding.carried_over,
     }
     if finding.secret is not None:
         out["secret"] = (
@@ -53,7 +58,8 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False) -> str
             for a in verdict.artifacts
         ],
         "findings": [finding_dict(f, blocking=True, redact=redact) for f in verdict.blocking]
-        + [finding_dict(f, blocking=False, redact=redact) for f in verdict.reported],
+        + [finding_dict(f, blocking=False, redact=redact) for f in verdict.reported]
+        + [finding_dict(f, blocking=False, redact=redact) for f in verdict.suppressed],
         "errors": [{"path": str(p.origin), "message": f"{p.kind}: {p.detail}"} for p in verdict.problems],
         "unscanned": [
             {"path": str(u.origin), "reason": u.reason, "by_policy": u.by_policy} for u in verdict.unscanned

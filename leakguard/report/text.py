@@ -43,9 +43,8 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False, verbos
     """The report as text, ending with the verdict and a one-line summary."""
     out: list[str] = []
     if not quiet:
-        shown = [(f, True) for f in verdict.blocking] + [
-            (f, False) for f in verdict.reported if verbose or f.severity > Severity.INFO
-        ]
+        # Below-threshold findings are counted in the verdict line; --verbose lists them.
+        shown = [(f, True) for f in verdict.blocking] + [(f, False) for f in verdict.reported if verbose]
         by_artifact = {a.path: a for a in verdict.artifacts}
         groups: dict[str, list[tuple[Finding, bool]]] = {}
         for finding, blocking in shown:
@@ -76,7 +75,7 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False, verbos
 def _verdict_line(verdict: Verdict, *, color: bool) -> str:
     fail_on = verdict.fail_on.label
     below = len([f for f in verdict.reported if f.severity > Severity.INFO])
-    extra = f"; {below} below the threshold" if below else ""
+    extra = f"; {below} below the threshold (--verbose lists them)" if below else ""
     if verdict.problems:
         n = len(verdict.problems)
         word = f"ERROR: {n} target{'s' if n != 1 else ''} or member{'s' if n != 1 else ''} could not be scanned"

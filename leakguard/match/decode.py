@@ -1,0 +1,111 @@
+"""Encodings that hide a secret from a byte-level matcher: UTF-16 text, JSON's ``\\/`` escape,
+base64 runs and ``data:`` URIs.
+
+``views(blob)`` gives the text to match in place of the raw bytes (usually the blob itself).
+``embedded(blob)`` gives decoded base64 payloads as child blobs located at
+``member!/<base64 at line N>``. Full base64-run detection runs only on members up to
+``FULL_SCAN_BYTES`` (config files, manifests, small JSON): a regex over every byte of a 60 MB
+bundle would cost more than the whole scan. In larger members only ``;base64,`` data URIs are
+decoded, found with ``bytes.find``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+
+from leakguard.model import Blob
+
+FULL_SCAN_BYTES = 256 * 1024
+MAX_PAYLOAD = 4 * 1024 * 1024
+MIN_RUN = 32
+MAX_DEPTH = 2
+
+_B64_RUN = re.compile(rb"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_RUN)
+_DATA_RUN = re.compile(rb"[A-Za-z0-9+/_-]*={0,2}")
+_TEXT = re.compile(rb"[\t\n\r\x20-\x7e]")
+
+
+def looks_utf16(data: bytes) -> str | None:
+    """``utf-16`` (BOM), ``utf-16-le``/``-be`` (text with every other byte NUL), or None."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = data[:1024]
+    if len(head) < 16:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def views(blob: Blob) -> list[Blob]:
+    """What to match instead of the raw bytes. Line numbers are preserved in every view."""
+    data = blob.data
+    if not blob.whole:
+        return [blob]
+    encoding = looks_utf16(data)
+    if encoding is not None:
+        text = data.decode(encoding, "replace").encode("utf-8")
+        return [Blob(blob.origin, text, blob.depth, derived=blob.derived)]
+    if b"\\/" in data:
+        # JSON may escape '/' (https:\/\/user:pass@host); no other ASCII is escaped in practice.
+        return [Blob(blob.origin, data.replace(b"\\/", b"/"), blob.depth, derived=blob.derived)]
+    return [blob]
+
+
+def _printable(data: bytes) -> bool:
+    if not data:
+        return False
+    sample = data[:4096]
+    return len(_TEXT.findall(sample)) >= 0.95 * len(sample)
+
+
+def _decode(run: bytes) -> bytes | None:
+    run = run.rstrip(b"=")
+    if len(run) % 4 == 1:
+        return None
+    padded = run + b"=" * (-len(run) % 4)
+    try:
+        if b"-" in run or b"_" in run:
+            return base64.urlsafe_b64decode(padded)
+        return base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _runs(data: bytes) -> Iterator[tuple[int, bytes]]:
+    if len(data) <= FULL_SCAN_BYTES:
+        for match in _B64_RUN.finditer(data):
+            yield match.start(), match.group()
+        return
+    pos = data.find(b";base64,")
+    while pos != -1:
+        start = pos + 8
+        payload = _DATA_RUN.match(data, start, start + MAX_PAYLOAD)
+        if payload is not None and len(payload.group()) >= MIN_RUN:
+            yield start, payload.group()
+        pos = data.find(b";base64,", start)
+
+
+def embedded(blob: Blob, depth: int = 0) -> Iterator[Blob]:
+    """Decoded base64 payloads that are text, as child blobs (recursively, to ``MAX_DEPTH``)."""
+    if depth >= MAX_DEPTH or not blob.whole:
+        return
+    data = blob.data
+    line, counted = 1, 0
+    for start, run in _runs(data):
+        if len(run) > MAX_PAYLOAD:
+            continue
+        decoded = _decode(run)
+        if decoded is None or len(decoded) < 16 or not _printable(decoded):
+            continue
+        line += data.count(b"\n", counted, start)  # runs arrive in order: count each byte once
+        counted = start
+        child = Blob(blob.origin.child(f"<base64 at line {line}>"), decoded, blob.depth, derived=True)
+        yield child
+        yield from embedded(child, depth + 1)

@@ -1,0 +1,41 @@
+"""Codenames configured only as sha256 hashes (``codenames-sha256``), so a committed config does
+not itself leak them.
+
+A hash has no literal for the prefilter, so every word of the text is hashed instead: the text is
+case-folded and split into alphanumeric words with ``bytes.translate`` and ``split`` (C speed, in
+chunks), and each distinct word is hashed once. Hashed names are therefore single words
+(``capybara``, not ``opus-4-7``); a word found is turned back into an ordinary codename rule to be
+located. The cost is paid only when hashes are configured.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+CHUNK = 4 * 1024 * 1024
+_ALNUM = b"abcdefghijklmnopqrstuvwxyz0123456789"
+_TO_SPACE = bytes(c if c in _ALNUM else 32 for c in range(256))
+
+
+class HashedNames:
+    """Finds which configured hashes occur as words; remembers every word it has hashed."""
+
+    def __init__(self, hashes: frozenset[str]) -> None:
+        self.hashes = hashes
+        self._seen: dict[bytes, str | None] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.hashes)
+
+    def find(self, data: bytes) -> set[str]:
+        """The plaintext names (lower-case) in ``data`` whose sha256 is configured."""
+        found: set[str] = set()
+        seen = self._seen
+        for pos in range(0, len(data), CHUNK):
+            # Chunks overlap by 64 bytes so a word at an edge is whole in one of them.
+            words = set(data[max(0, pos - 64) : pos + CHUNK].lower().translate(_TO_SPACE).split())
+            for word in words - seen.keys():
+                text = word.decode("ascii")
+                seen[word] = text if hashlib.sha256(word).hexdigest() in self.hashes else None
+            found.update(name for word in words if (name := seen[word]) is not None)
+        return found

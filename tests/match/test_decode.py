@@ -1,0 +1,86 @@
+"""Secrets hidden by encodings are found, located at the decoded place."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from pathlib import Path
+
+from leakguard.app import scan
+from leakguard.match import decode
+from leakguard.model import Blob, Origin
+from leakguard.policy.config import Config
+from tests.helpers.archives import npm_tarball, wheel, write, zip_bytes
+from tests.helpers.tokens import github_token
+
+
+def _credential_locations(path: Path) -> list[tuple[str, str, int]]:
+    verdict = scan([str(path)], Config())
+    return [(f.rule_id, str(f.origin), f.span.line if f.span else 0)
+            for f in verdict.blocking + verdict.reported if f.category.value == "credential"]
+
+
+def test_base64_blob_in_config(tmp_path: Path) -> None:
+    token = github_token(seed=31)
+    payload = base64.b64encode(f"user: deploy\ntoken: {token}\n".encode()).decode()
+    data = npm_tarball({"config.yaml": f"name: x\nsecret: {payload}\n"})
+    path = write(tmp_path, "b.tgz", data)
+    assert _credential_locations(path) == [
+        ("github.pat-classic", f"{path}!/package/config.yaml!/<base64 at line 2>", 2)
+    ]
+
+
+def test_data_uri_in_large_bundle(tmp_path: Path) -> None:
+    token = github_token(seed=32)
+    payload = base64.b64encode(f'{{"token": "{token}"}}'.encode()).decode()
+    bundle = "var a=1;\n" * 40_000 + f'const cfg="data:application/json;base64,{payload}";\n'
+    path = write(tmp_path, "d.tgz", npm_tarball({"dist/bundle.js": bundle}))
+    assert _credential_locations(path) == [
+        ("github.pat-classic", f"{path}!/package/dist/bundle.js!/<base64 at line 40001>", 1)
+    ]
+
+
+def test_json_escaped_slashes_do_not_hide_a_secret(tmp_path: Path) -> None:
+    token = github_token(seed=33)
+    doc = json.dumps({"remote": f"https://{token}@github.com/acme/app.git"}).replace("/", "\\/")
+    path = write(tmp_path, "j.tgz", npm_tarball({"remote.json": doc}))
+    assert _credential_locations(path) == [("github.pat-classic", f"{path}!/package/remote.json", 1)]
+
+
+def test_utf16_text_is_scanned(tmp_path: Path) -> None:
+    token = github_token(seed=34)
+    text = f"first line\r\nGH_TOKEN={token}\r\n"
+    for encoding in ("utf-16", "utf-16-le", "utf-16-be"):
+        path = write(tmp_path, f"{encoding}.tgz", npm_tarball({"notes.txt": text.encode(encoding)}))
+        assert _credential_locations(path) == [("github.pat-classic", f"{path}!/package/notes.txt", 2)], encoding
+
+
+def test_json_gz_inside_wheel(tmp_path: Path) -> None:
+    token = github_token(seed=35)
+    model = json.dumps({"metadata": {"x": 1}, "auth": {"token": token}}, indent=1).encode()
+    path = write(tmp_path, "w-1.0-py3-none-any.whl", wheel({"w/data/model.json.gz": gzip.compress(model)}))
+    assert _credential_locations(path) == [("github.pat-classic", f"{path}!/w/data/model.json.gz", 6)]
+
+
+def test_zip_inside_npm_tarball(tmp_path: Path) -> None:
+    token = github_token(seed=36)
+    inner = zip_bytes({"conf/settings.ini": f"[auth]\ntoken = {token}\n"})
+    path = write(tmp_path, "z.tgz", npm_tarball({"assets/bundle.zip": inner}))
+    assert _credential_locations(path) == [
+        ("github.pat-classic", f"{path}!/package/assets/bundle.zip!/conf/settings.ini", 2)
+    ]
+
+
+def test_binary_and_short_payloads_are_skipped() -> None:
+    data = b"img=" + base64.b64encode(bytes(range(256)) * 4) + b"\nshort=" + base64.b64encode(b"hi")
+    blob = Blob(Origin(("a",)), data, 0)
+    assert list(decode.embedded(blob)) == []
+
+
+def test_decoding_depth_is_limited() -> None:
+    inner = b"x" * 40
+    for _ in range(5):
+        inner = b"v=" + base64.b64encode(inner)
+    children = list(decode.embedded(Blob(Origin(("a",)), inner, 0)))
+    assert len(children) == decode.MAX_DEPTH
