@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +31,7 @@ from leakguard.policy.allowlist import inline_allow
 from leakguard.policy.config import Config
 from leakguard.policy.verdict import decide
 from leakguard.ruleset import load_rules
-from leakguard.walk import walk
+from leakguard.walk import Event, walk
 from leakguard.walk.kinds import is_proprietary
 
 Progress = Callable[[int], None]
@@ -164,6 +167,41 @@ class Scanner:
                 yield finding
 
 
+class _Failure:
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_DONE = object()
+
+
+def prefetch(events: Iterator[Event], depth: int = 2) -> Iterator[Event]:
+    """Walk in a second thread while this one matches. Decompression (zlib, bz2, lzma) and the
+    ahocorasick-rs prefilter release the GIL, so the two overlap on two cores. The queue bound keeps
+    at most ``depth`` members in flight; order is preserved, so output does not depend on it."""
+    pipe: queue.Queue[object] = queue.Queue(maxsize=depth)
+
+    def produce() -> None:
+        try:
+            for event in events:
+                pipe.put(event)
+        except BaseException as error:
+            pipe.put(_Failure(error))
+        finally:
+            pipe.put(_DONE)
+
+    threading.Thread(target=produce, name="leakguard-walk", daemon=True).start()
+    while True:
+        item = pipe.get()
+        if item is _DONE:
+            return
+        if isinstance(item, _Failure):
+            raise item.error
+        yield item  # type: ignore[misc]
+
+
 def scan(
     targets: Sequence[str],
     config: Config | None = None,
@@ -173,6 +211,7 @@ def scan(
     on_progress: Progress | None = None,
     baseline: baselines.Baseline | None = None,
     strict_allows: bool = False,
+    jobs: int | None = None,
 ) -> Verdict:
     """Scan release artifacts, files or directories and decide. Raises ``UsageError`` (missing
     target), ``RuleError`` (bad rule file), ``ConfigError`` (bad baseline); damage inside artifacts
@@ -188,7 +227,10 @@ def scan(
     artifacts: list[Artifact] = []
     scanned_bytes = 0
     pending = _Artifact()
-    for event in walk(targets, config.limits, stdin):
+    events = walk(targets, config.limits, stdin)
+    if (jobs if jobs is not None else (os.cpu_count() or 1)) > 1:
+        events = prefetch(events)
+    for event in events:
         if isinstance(event, Blob):
             scanned_bytes += len(event.data) if event.scan_to is None else event.scan_to - event.scan_from
             findings.extend(scanner.blob(event, pending))

@@ -81,6 +81,7 @@ def _write(text: str, output: Path | None) -> None:
 @click.option("--no-config", is_flag=True, help="Ignore config files; use the defaults.")
 @click.option("--engine", type=click.Choice(["auto", "pyahocorasick", "ahocorasick-rs"]), default="auto",
               show_default=True, help="Keyword prefilter engine.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Threads to use (default: all cores).")
 @click.option("--codename", "codenames", multiple=True, metavar="NAME",
               help="An unreleased name that must not ship (repeatable; adds to the config's codenames).")
 @click.option("--codenames-file", type=click.Path(dir_okay=False, path_type=Path),
@@ -93,7 +94,7 @@ def _write(text: str, output: Path | None) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Also list info findings and members skipped by policy.")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set or not a terminal).")
 def scan(targets: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | None,
-         config_path: Path | None, no_config: bool, engine: str, codenames: tuple[str, ...],
+         config_path: Path | None, no_config: bool, engine: str, jobs: int | None, codenames: tuple[str, ...],
          codenames_file: Path | None, baseline_path: Path | None, strict_allows: bool, show_secrets: bool,
          quiet: bool, verbose: bool, no_color: bool) -> None:
     """Scan release artifacts, files or directories (TARGET may be - for stdin).
@@ -106,7 +107,8 @@ def scan(targets: tuple[str, ...], fmt: str, output: Path | None, fail_on: str |
 
     config = _config(config_path, no_config, fail_on, codenames, codenames_file)
     baseline = load_baseline(baseline_path) if baseline_path is not None else None
-    verdict = run_scan(list(targets), config, engine=engine, baseline=baseline, strict_allows=strict_allows)
+    verdict = run_scan(list(targets), config, engine=engine, baseline=baseline, strict_allows=strict_allows,
+                       jobs=jobs)
     color = not no_color and output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     options: dict[str, Any] = {"redact": not show_secrets, "color": color}
     if fmt == "text":

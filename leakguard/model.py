@@ -166,7 +166,9 @@ class Blob:
         return self.offset == 0 and self.scan_from == 0 and self.scan_to is None
 
 
-_ARCHIVE_EXT = re.compile(r"(?:\.tar\.(?:gz|bz2|xz)|\.(?:tgz|tar|zip|whl|gz|bz2|xz|egg|jar|vsix|nupkg))$", re.IGNORECASE)
+_ARCHIVE_EXT = re.compile(
+    r"(?:\.tar\.(?:gz|bz2|xz)|\.(?:tgz|tar|zip|whl|gz|bz2|xz|egg|jar|vsix|nupkg))$", re.IGNORECASE
+)
 _VERSIONED = re.compile(r"^(.+?)[-_]v?\d+(?:\.\d+)*(?:[-.+_].*)?$")
 
 

@@ -23,9 +23,13 @@ MAX_PAYLOAD = 4 * 1024 * 1024
 MIN_RUN = 32
 MAX_DEPTH = 2
 
-_B64_RUN = re.compile(rb"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_RUN)
+# Base64 characters become b"A", everything else b" ": runs are then found with bytes.find, at C
+# speed, instead of a regex over every byte of the member.
+_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
+_RUN_MAP = bytes(65 if c in _B64_CHARS else 32 for c in range(256))
+_RUN_SEED = b"A" * MIN_RUN
 _DATA_RUN = re.compile(rb"[A-Za-z0-9+/_-]*={0,2}")
-_TEXT = re.compile(rb"[\t\n\r\x20-\x7e]")
+_TEXT_BYTES = bytes([9, 10, 13, *range(0x20, 0x7F)])
 
 
 def looks_utf16(data: bytes) -> str | None:
@@ -62,7 +66,7 @@ def _printable(data: bytes) -> bool:
     if not data:
         return False
     sample = data[:4096]
-    return len(_TEXT.findall(sample)) >= 0.95 * len(sample)
+    return len(sample.translate(None, _TEXT_BYTES)) <= 0.05 * len(sample)
 
 
 def _decode(run: bytes) -> bytes | None:
@@ -80,8 +84,13 @@ def _decode(run: bytes) -> bytes | None:
 
 def _runs(data: bytes) -> Iterator[tuple[int, bytes]]:
     if len(data) <= FULL_SCAN_BYTES:
-        for match in _B64_RUN.finditer(data):
-            yield match.start(), match.group()
+        mapped = data.translate(_RUN_MAP)
+        pos = mapped.find(_RUN_SEED)
+        while pos != -1:
+            end = mapped.find(b" ", pos + MIN_RUN)
+            end = len(data) if end == -1 else end
+            yield pos, data[pos:end]
+            pos = mapped.find(_RUN_SEED, end)
         return
     pos = data.find(b";base64,")
     while pos != -1:
