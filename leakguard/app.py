@@ -57,7 +57,7 @@ class Scanner:
         self.matcher = matcher
         self.engine = engine
         names = custom.codename_rules(config.codenames, config.codename_patterns, source=_source(config))
-        self.paths = Matcher(names, engine) if names else None
+        self.names = Matcher(names, engine) if names else None
         self.public = frozenset(custom.normalise(n) for n in config.public_codenames)
         self.hashed = HashedNames(frozenset(config.codenames_sha256))
         self._hashed_matchers: dict[frozenset[str], Matcher] = {}
@@ -99,6 +99,10 @@ class Scanner:
                 yield self._inline(self._public(finding), text)
             if self.hashed:
                 yield from self._hashed(text)
+        if self.names is not None:
+            for wide in decode.utf16_strings(blob):
+                for finding in self.names.scan(wide):
+                    yield self._inline(self._public(finding), wide)
 
     @staticmethod
     def _inline(finding: Finding, blob: Blob) -> Finding:
@@ -130,10 +134,10 @@ class Scanner:
 
     def _path(self, blob: Blob) -> Iterator[Finding]:
         """Codenames in member paths (``src/capybara/``), once per rule and directory."""
-        if self.paths is None or blob.scan_from:
+        if self.names is None or blob.scan_from:
             return
         path = blob.origin.inner.encode("utf-8", "surrogateescape")
-        for rule, _, end, secret in self.paths.matches(path):
+        for rule, _, end, secret in self.names.matches(path):
             head = path[:end].decode("utf-8", "replace")
             stop = path.find(b"/", end)
             where = path[: stop + 1].decode("utf-8", "replace") if stop != -1 else blob.origin.inner

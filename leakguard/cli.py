@@ -7,7 +7,9 @@ an exit code in one place (``_handle``). Heavy imports happen inside commands so
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -355,10 +357,25 @@ class _Exit(Exception):
         self.code = code
 
 
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so that cleanup (atomic writes) runs."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def _handle(run: Callable[[], object]) -> int:
-    """The one error handler: known errors print one line; unknown ones ask for a bug report."""
+    """The one error handler: known errors print one line; unknown ones ask for a bug report.
+    Ctrl-C exits 130 and SIGTERM 143, without a traceback and without half-written files."""
+    previous = signal.getsignal(signal.SIGTERM)
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         result = run()
+    except _Terminated:
+        click.echo("leakguard: terminated", err=True)
+        return 143
     except _Exit as done:
         return int(done.code)
     except LeakguardError as exc:
@@ -377,13 +394,16 @@ def _handle(run: Callable[[], object]) -> int:
         return 130
     except BrokenPipeError:
         return int(ExitCode.SCAN_ERROR)
-    except Exception as exc:
+    except Exception as exc:  # the last resort: never a traceback
         click.echo(
             f"leakguard: unexpected error ({type(exc).__name__}); this is a bug in leakguard, "
             "please report it with the command you ran",
             err=True,
         )
         return int(ExitCode.SCAN_ERROR)
+    finally:
+        with contextlib.suppress(ValueError, TypeError):
+            signal.signal(signal.SIGTERM, previous)
     return result if isinstance(result, int) else int(ExitCode.PASS)
 
 

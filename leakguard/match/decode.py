@@ -62,6 +62,19 @@ def views(blob: Blob) -> list[Blob]:
     return [blob]
 
 
+def utf16_strings(blob: Blob) -> list[Blob]:
+    """UTF-16LE strings inside a binary (Windows resources, .NET, some .node modules), as two views
+    of every other byte (strings at even and at odd offsets). Offsets in a view are half the
+    member's; the origin says which view it is."""
+    data = blob.data
+    if not blob.whole or b"\x00" not in data[:8192] or looks_utf16(data) is not None:
+        return []
+    return [
+        Blob(blob.origin.child(f"<utf-16le strings, {parity} offsets>"), data[start::2], blob.depth, derived=True)
+        for start, parity in ((0, "even"), (1, "odd"))
+    ]
+
+
 def _printable(data: bytes) -> bool:
     if not data:
         return False

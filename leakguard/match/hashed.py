@@ -2,19 +2,22 @@
 not itself leak them.
 
 A hash has no literal for the prefilter, so every word of the text is hashed instead: the text is
-case-folded and split into alphanumeric words with ``bytes.translate`` and ``split`` (C speed, in
-chunks), and each distinct word is hashed once. Hashed names are therefore single words
-(``capybara``, not ``opus-4-7``); a word found is turned back into an ordinary codename rule to be
-located. The cost is paid only when hashes are configured.
+split into alphanumeric words with ``bytes.translate`` and ``split`` (C speed, in chunks); each
+distinct word is split again at camelCase transitions (``fennecMode`` -> ``fennec``, ``mode``),
+case-folded and hashed once. Hashed names are therefore single words (``capybara``, not
+``opus-4-7``); a word found is turned back into an ordinary codename rule to be located. The cost
+is paid only when hashes are configured.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 
 CHUNK = 4 * 1024 * 1024
-_ALNUM = b"abcdefghijklmnopqrstuvwxyz0123456789"
+_ALNUM = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _TO_SPACE = bytes(c if c in _ALNUM else 32 for c in range(256))
+_CAMEL = re.compile(rb"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 class HashedNames:
@@ -33,9 +36,15 @@ class HashedNames:
         seen = self._seen
         for pos in range(0, len(data), CHUNK):
             # Chunks overlap by 64 bytes so a word at an edge is whole in one of them.
-            words = set(data[max(0, pos - 64) : pos + CHUNK].lower().translate(_TO_SPACE).split())
+            words = set(data[max(0, pos - 64) : pos + CHUNK].translate(_TO_SPACE).split())
             for word in words - seen.keys():
-                text = word.decode("ascii")
-                seen[word] = text if hashlib.sha256(word).hexdigest() in self.hashes else None
+                seen[word] = self._check(word)
             found.update(name for word in words if (name := seen[word]) is not None)
         return found
+
+    def _check(self, word: bytes) -> str | None:
+        for part in {word, *_CAMEL.split(word)}:
+            lowered = part.lower()
+            if hashlib.sha256(lowered).hexdigest() in self.hashes:
+                return lowered.decode("ascii")
+        return None
