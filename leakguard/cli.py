@@ -242,6 +242,42 @@ def _read_names(path: Path) -> list[str]:
     return [name for line in lines if (name := line.split("#", 1)[0].strip())]
 
 
+@cli.command("npm")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--show-secrets", is_flag=True, help="Print secret values instead of redacting them.")
+def npm_gate(directory: Path, fmt: str, output: Path | None, show_secrets: bool) -> None:
+    """Pack the npm package in DIRECTORY exactly as `npm publish` would, and scan that tarball.
+
+    Uses the package's own leakguard config (found from DIRECTORY upwards).
+
+    \b
+    Examples:
+      leakguard npm                       # in package.json: "prepublishOnly": "leakguard npm"
+      npm pack && leakguard scan *.tgz && npm publish ./my-pkg-1.0.0.tgz   # in CI
+    """
+    import tempfile
+
+    from leakguard.app import scan as run_scan
+    from leakguard.npm import pack
+    from leakguard.policy.config import load_config
+    from leakguard.report import REPORTERS
+
+    config = load_config(start=directory.resolve())
+    here = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="leakguard-npm-") as tmp:
+        tarball = pack(directory.resolve(), Path(tmp))
+        # Scan from inside the temporary folder so the report names the tarball, not its location.
+        os.chdir(tmp)
+        try:
+            verdict = run_scan([tarball.name], config)
+        finally:
+            os.chdir(here)
+    _write(REPORTERS[fmt](verdict, redact=not show_secrets), output)
+    raise _Exit(verdict.exit_code)
+
+
 @cli.command("codename-hash")
 @click.argument("names", nargs=-1, required=True)
 def codename_hash(names: tuple[str, ...]) -> None:
