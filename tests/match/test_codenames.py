@@ -142,4 +142,5 @@ def test_publish_config_registry(tmp_path: Path) -> None:
     manifest = {"publishConfig": {"registry": "https://nexus.build.acme.net/repository/npm-internal/"}}
     data = npm_tarball({}, extra=manifest)
     verdict = scan([str(write(tmp_path, "r.tgz", data))], Config())
-    assert [(f.rule_id, f.origin.inner) for f in verdict.reported] == [("endpoint.npm-registry", "package/package.json")]
+    found = [(f.rule_id, f.origin.inner) for f in verdict.reported]
+    assert found == [("endpoint.npm-registry", "package/package.json")]

@@ -84,3 +84,13 @@ def test_decoding_depth_is_limited() -> None:
         inner = b"v=" + base64.b64encode(inner)
     children = list(decode.embedded(Blob(Origin(("a",)), inner, 0)))
     assert len(children) == decode.MAX_DEPTH
+
+
+def test_codename_in_utf16le_strings_of_a_binary(tmp_path: Path) -> None:
+    binary = b"\x7fELF\x02\x01\x00\x00" + bytes(range(256)) * 8 + "ProductName: Capybara Studio\x00".encode("utf-16-le")
+    binary += b"\x00" * 33 + "x".encode("utf-16-le")
+    path = write(tmp_path, "bin.tgz", npm_tarball({"vendor/tool.node": binary}))
+    config = Config(codenames=("capybara",))
+    found = [(f.rule_id, str(f.origin)) for f in scan([str(path)], config).blocking]
+    assert found == [("codename.capybara", f"{path}!/package/vendor/tool.node!/<utf-16le strings, even offsets>")]
+    assert scan([str(path)], Config()).blocking == ()
