@@ -52,6 +52,35 @@ def cli() -> None:
     """
 
 
+class _Progress:
+    """A one-line progress display on stderr, only for a terminal and only once a scan has run
+    for a second (never in CI logs, with --quiet, or when JSON goes to stdout)."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._start = self._clock()
+        # Seconds before the first update; tests set it to 0 to see the display on a small scan.
+        self._delay = float(os.environ.get("LEAKGUARD_PROGRESS_AFTER", "1"))
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, scanned: int) -> None:
+        now = self._clock()
+        if now - self._start < self._delay or now - self._last < 0.1:
+            return
+        self._last = now
+        self._shown = True
+        from leakguard.model import human_size
+
+        click.echo(f"\rleakguard: scanned {human_size(scanned)} in {now - self._start:.0f}s ", nl=False, err=True)
+
+    def close(self) -> None:
+        if self._shown:
+            click.echo("\r\033[K", nl=False, err=True)
+
+
 def _write(text: str, output: Path | None) -> None:
     """Write a report to stdout, or atomically to a file (never a half-written report)."""
     if output is None:
@@ -76,6 +105,8 @@ def _write(text: str, output: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT:FILE",
+              help="Also write the same verdict in another format (repeatable), e.g. sarif:leakguard.sarif.")
 @click.option("--fail-on", type=click.Choice([s.label for s in Severity if s > Severity.INFO]),
               help="Lowest severity that blocks (default: high, or the config's fail-on).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -95,7 +126,7 @@ def _write(text: str, output: Path | None) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list info findings and members skipped by policy.")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set or not a terminal).")
-def scan(targets: tuple[str, ...], fmt: str, output: Path | None, fail_on: str | None,
+def scan(targets: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[str, ...], fail_on: str | None,
          config_path: Path | None, no_config: bool, engine: str, jobs: int | None, codenames: tuple[str, ...],
          codenames_file: Path | None, baseline_path: Path | None, strict_allows: bool, show_secrets: bool,
          quiet: bool, verbose: bool, no_color: bool) -> None:
@@ -107,18 +138,34 @@ def scan(targets: tuple[str, ...], fmt: str, output: Path | None, fail_on: str |
     from leakguard.policy.baseline import load as load_baseline
     from leakguard.report import REPORTERS
 
+    extra_reports = [_report_spec(spec, REPORTERS) for spec in reports]
     config = _config(config_path, no_config, fail_on, codenames, codenames_file)
     baseline = load_baseline(baseline_path) if baseline_path is not None else None
-    verdict = run_scan(list(targets), config, engine=engine, baseline=baseline, strict_allows=strict_allows,
-                       jobs=jobs)
+    show = sys.stderr.isatty() and not quiet and not (fmt != "text" and output is None) and "CI" not in os.environ
+    progress = _Progress() if show else None
+    try:
+        verdict = run_scan(list(targets), config, engine=engine, baseline=baseline, strict_allows=strict_allows,
+                           jobs=jobs, on_progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     color = not no_color and output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     options: dict[str, Any] = {"redact": not show_secrets, "color": color}
     if fmt == "text":
         options.update(verbose=verbose, quiet=quiet)
     _write(REPORTERS[fmt](verdict, **options), output)
+    for extra_fmt, path in extra_reports:
+        _write(REPORTERS[extra_fmt](verdict, redact=not show_secrets), path)
     if output is not None and not quiet:
         click.echo(f"{verdict.status.upper()}: report written to {output}", err=True)
     raise _Exit(verdict.exit_code)
+
+
+def _report_spec(spec: str, reporters: dict[str, Any]) -> tuple[str, Path]:
+    fmt, sep, path = spec.partition(":")
+    if not sep or not path or fmt not in reporters:
+        raise UsageError(f"--report {spec!r}: expected FORMAT:FILE with FORMAT one of {', '.join(reporters)}")
+    return fmt, Path(path)
 
 
 def _config(config_path: Path | None, no_config: bool, fail_on: str | None = None,
@@ -182,7 +229,12 @@ def _options(func: F) -> F:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @_options
 def baseline_create(output: Path, targets: tuple[str, ...], config_path: Path | None, no_config: bool) -> None:
-    """Write a baseline of every current finding of TARGETS (never the secrets themselves)."""
+    """Write a baseline of every current finding of TARGETS (never the secrets themselves).
+
+    \b
+    Example:
+      leakguard baseline create --output .leakguard-baseline.json dist/*
+    """
     from leakguard.policy import baseline as baselines
 
     if output.exists():
@@ -196,7 +248,12 @@ def baseline_create(output: Path, targets: tuple[str, ...], config_path: Path | 
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @_options
 def baseline_update(file: Path, targets: tuple[str, ...], config_path: Path | None, no_config: bool) -> None:
-    """Add the current findings of TARGETS to FILE, keeping existing entries and their reasons."""
+    """Add the current findings of TARGETS to FILE, keeping existing entries and their reasons.
+
+    \b
+    Example:
+      leakguard baseline update .leakguard-baseline.json dist/*
+    """
     from leakguard.policy import baseline as baselines
 
     existing = baselines.load(file)
@@ -209,7 +266,12 @@ def baseline_update(file: Path, targets: tuple[str, ...], config_path: Path | No
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @_options
 def baseline_prune(file: Path, targets: tuple[str, ...], config_path: Path | None, no_config: bool) -> None:
-    """Remove entries of FILE that TARGETS no longer produce."""
+    """Remove entries of FILE that TARGETS no longer produce.
+
+    \b
+    Example:
+      leakguard baseline prune .leakguard-baseline.json dist/*
+    """
     from leakguard.policy import baseline as baselines
 
     existing = baselines.load(file)

@@ -156,3 +156,43 @@ def test_rules_commands(cli_in) -> None:  # type: ignore[no-untyped-def]
     assert shown["validator"] == "github-checksum" and shown["references"]
     missing = cli_in("rules", "show", "no.such-rule")
     assert missing.returncode == 2 and "no rule with id" in missing.stderr
+
+
+def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    path = write(tmp_path, "big.tgz", npm_tarball({f"f{i}.js": "x = 1;\n" * 20_000 for i in range(20)}))
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(LEAKGUARD_PROGRESS_AFTER="0", NO_COLOR="1")
+    leader, follower = pty.openpty()
+    result = subprocess.run([sys.executable, "-m", "leakguard", "scan", "-j", "1", str(path)], stdout=subprocess.PIPE,
+                            stderr=follower, env=env, cwd=tmp_path, timeout=60)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert result.returncode == 0
+    assert b"leakguard: scanned" in seen
+    assert b"leakguard: scanned" not in result.stdout
+    piped = subprocess.run([sys.executable, "-m", "leakguard", "scan", str(path)], capture_output=True, env=env,
+                           cwd=tmp_path, timeout=60)
+    assert b"leakguard: scanned" not in piped.stderr
+
+
+def test_extra_reports_from_one_scan(cli_in, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "a.tgz", npm_tarball({"cli.js.map": LEAK}))
+    result = cli_in("scan", "--report", "json:r.json", str(path))
+    assert result.returncode == 1 and "FAIL" in result.stdout
+    assert json.loads((tmp_path / "r.json").read_text())["verdict"] == "fail"
+    bad = cli_in("scan", "--report", "xml:r.xml", str(path))
+    assert bad.returncode == 2 and "expected FORMAT:FILE" in bad.stderr
