@@ -183,6 +183,10 @@ class _Walk:
     def _tar(self, handle: IO[bytes], origin: Origin, depth: int, *, stream: bool) -> Iterator[Event]:
         # A damaged tar stream cannot be resumed: the error ends this container's walk.
         yield from self._entries(tar.entries(handle, stream=stream), origin, depth + 1, resumable=False)
+        # Read what follows the end-of-archive marker (padding) to the end, so a compressed
+        # stream's trailer and checksum are verified; trailing bytes count against the budget.
+        for chunk in iter(lambda: handle.read(READ_CHUNK), b""):
+            self.budget.charge(len(chunk))
 
     def _zip(self, handle: IO[bytes], origin: Origin, depth: int) -> Iterator[Event]:
         # zip members are independent: one bad CRC does not stop the others from being read.

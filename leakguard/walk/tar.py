@@ -4,9 +4,25 @@ from __future__ import annotations
 
 import tarfile
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, cast
 
 from leakguard.walk.entry import Entry, EntryKind
+
+
+class _StrictTarInfo(tarfile.TarInfo):
+    """tarfile ends an archive silently when a header is missing or cut short: a truncated archive
+    looks like a shorter one. A complete archive ends with a zero block, so a short header read
+    is damage, not the end."""
+
+    @classmethod
+    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> _StrictTarInfo:
+        assert tarfile_.fileobj is not None
+        buf = tarfile_.fileobj.read(tarfile.BLOCKSIZE)
+        if len(buf) < tarfile.BLOCKSIZE:
+            raise tarfile.ReadError("truncated: the archive ends before its end-of-archive marker")
+        obj = cls.frombuf(buf, tarfile_.encoding, tarfile_.errors)
+        obj.offset = tarfile_.fileobj.tell() - tarfile.BLOCKSIZE
+        return cast(_StrictTarInfo, obj._proc_member(tarfile_))  # type: ignore[attr-defined]
 
 
 def entries(fileobj: IO[bytes], *, stream: bool) -> Iterator[Entry]:
@@ -15,7 +31,7 @@ def entries(fileobj: IO[bytes], *, stream: bool) -> Iterator[Entry]:
     Raises ``tarfile.TarError`` (and decompressor errors) on corrupt data; the caller maps them.
     """
     mode = "r|" if stream else "r:"
-    with tarfile.open(fileobj=fileobj, mode=mode) as archive:  # type: ignore[call-overload]
+    with tarfile.open(fileobj=fileobj, mode=mode, tarinfo=_StrictTarInfo) as archive:  # type: ignore[call-overload]
         for info in archive:
             yield _entry(archive, info)
 
