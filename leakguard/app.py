@@ -14,12 +14,12 @@ from typing import IO
 from leakguard.match import Matcher, custom, decode, sourcemap
 from leakguard.match.hashed import HashedNames
 from leakguard.model import (
-    Artifact,
     ArtifactEnd,
     Blob,
     Category,
     Finding,
     Problem,
+    ReleaseDiff,
     Secret,
     Severity,
     Stats,
@@ -27,6 +27,7 @@ from leakguard.model import (
     Verdict,
 )
 from leakguard.policy import baseline as baselines
+from leakguard.policy import release
 from leakguard.policy.allowlist import inline_allow
 from leakguard.policy.config import Config
 from leakguard.policy.verdict import decide
@@ -206,29 +207,33 @@ def prefetch(events: Iterator[Event], depth: int = 2) -> Iterator[Event]:
         yield item  # type: ignore[misc]
 
 
-def scan(
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Everything one scan saw, before the decision: what ``--against`` and ``diff`` compare."""
+
+    findings: tuple[Finding, ...]
+    problems: tuple[Problem, ...]
+    unscanned: tuple[Unscanned, ...]
+    ends: tuple[ArtifactEnd, ...]
+    stats: Stats
+
+
+def collect(
     targets: Sequence[str],
-    config: Config | None = None,
+    config: Config,
     *,
     engine: str = "auto",
     stdin: IO[bytes] | None = None,
     on_progress: Progress | None = None,
-    baseline: baselines.Baseline | None = None,
-    strict_allows: bool = False,
     jobs: int | None = None,
-) -> Verdict:
-    """Scan release artifacts, files or directories and decide. Raises ``UsageError`` (missing
-    target), ``RuleError`` (bad rule file), ``ConfigError`` (bad baseline); damage inside artifacts
-    becomes ``Verdict.problems``. ``baseline`` defaults to the config's ``baseline`` file."""
-    config = config or Config()
-    if baseline is None and config.baseline is not None:
-        baseline = baselines.load(config.baseline)
+) -> Release:
+    """Walk and match every target; no decision yet."""
     started = time.monotonic()
     scanner = Scanner.build(config, engine)
     findings: list[Finding] = []
     problems: list[Problem] = []
     unscanned: list[Unscanned] = []
-    artifacts: list[Artifact] = []
+    ends: list[ArtifactEnd] = []
     scanned_bytes = 0
     pending = _Artifact()
     events = walk(targets, config.limits, stdin)
@@ -248,14 +253,72 @@ def scan(
             unscanned.append(event)
         else:
             findings.extend(scanner.finish(event, pending))
-            artifacts.append(event.artifact)
+            findings.extend(release.check(event, config))
+            ends.append(event)
             pending = _Artifact()
     stats = Stats(
-        artifacts=len(artifacts),
-        members=sum(a.members for a in artifacts),
+        artifacts=len(ends),
+        members=sum(e.artifact.members for e in ends),
         bytes_scanned=scanned_bytes,
         seconds=time.monotonic() - started,
     )
-    return decide(findings, problems, config, artifacts=artifacts, unscanned=unscanned, stats=stats,
-                  baseline=baseline, strict_allows=strict_allows)
+    return Release(tuple(findings), tuple(problems), tuple(unscanned), tuple(ends), stats)
 
+
+def scan(
+    targets: Sequence[str],
+    config: Config | None = None,
+    *,
+    engine: str = "auto",
+    stdin: IO[bytes] | None = None,
+    on_progress: Progress | None = None,
+    baseline: baselines.Baseline | None = None,
+    strict_allows: bool = False,
+    jobs: int | None = None,
+    against: Sequence[str] = (),
+) -> Verdict:
+    """Scan release artifacts, files or directories and decide. Raises ``UsageError`` (missing
+    target), ``RuleError`` (bad rule file), ``ConfigError`` (bad baseline); damage inside artifacts
+    becomes ``Verdict.problems``. ``baseline`` defaults to the config's ``baseline`` file.
+
+    With ``against`` (the previous release), findings it already had are marked carried over
+    (codenames it already had do not block), and the release-diff policy applies: risky new
+    members and growth beyond ``max-growth`` block."""
+    config = config or Config()
+    if baseline is None and config.baseline is not None:
+        baseline = baselines.load(config.baseline)
+    new = collect(targets, config, engine=engine, stdin=stdin, on_progress=on_progress, jobs=jobs)
+    findings = list(new.findings)
+    problems = list(new.problems)
+    diffs: list[ReleaseDiff] = []
+    if against:
+        old = collect(against, config, engine=engine, jobs=jobs)
+        problems.extend(old.problems)
+        findings, diffs = _against(old, new, findings, config)
+    verdict = decide(findings, problems, config, artifacts=[e.artifact for e in new.ends], unscanned=new.unscanned,
+                     stats=new.stats, baseline=baseline, strict_allows=strict_allows)
+    return dataclasses.replace(verdict, diffs=tuple(diffs)) if diffs else verdict
+
+
+def _codename(finding: Finding) -> str | None:
+    if finding.category is not Category.CODENAME or finding.secret is None:
+        return None
+    return custom.normalise(finding.secret.reveal().decode("utf-8", "replace"))
+
+
+def _against(old: Release, new: Release, findings: list[Finding], config: Config
+             ) -> tuple[list[Finding], list[ReleaseDiff]]:
+    before = {f.fingerprint for f in old.findings}
+    names = {n for f in old.findings if (n := _codename(f)) is not None}
+    marked = [
+        dataclasses.replace(f, carried_over=True)
+        if f.fingerprint in before or (_codename(f) or "\x00") in names else f
+        for f in findings
+    ]
+    diffs = []
+    fresh = tuple(sorted({f.fingerprint for f in marked if not f.carried_over}))
+    for old_end, new_end in release.pair(old.ends, new.ends):
+        change = dataclasses.replace(release.diff(old_end, new_end), new_findings=fresh)
+        diffs.append(change)
+        marked.extend(release.against(change, new_end, config))
+    return marked, diffs

@@ -122,13 +122,16 @@ def _write(text: str, output: Path | None) -> None:
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Findings in this baseline file are reported as suppressed, not blocking.")
 @click.option("--strict-allows", is_flag=True, help="Allow entries that matched nothing block the release.")
+@click.option("--against", multiple=True, metavar="OLD",
+              help="The previous release: its findings are carried over; risky new members and growth block.")
 @click.option("--show-secrets", is_flag=True, help="Print secret values instead of redacting them.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list info findings and members skipped by policy.")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set or not a terminal).")
 def scan(targets: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[str, ...], fail_on: str | None,
          config_path: Path | None, no_config: bool, engine: str, jobs: int | None, codenames: tuple[str, ...],
-         codenames_file: Path | None, baseline_path: Path | None, strict_allows: bool, show_secrets: bool,
+         codenames_file: Path | None, baseline_path: Path | None, strict_allows: bool, against: tuple[str, ...],
+         show_secrets: bool,
          quiet: bool, verbose: bool, no_color: bool) -> None:
     """Scan release artifacts, files or directories (TARGET may be - for stdin).
 
@@ -145,7 +148,7 @@ def scan(targets: tuple[str, ...], fmt: str, output: Path | None, reports: tuple
     progress = _Progress() if show else None
     try:
         verdict = run_scan(list(targets), config, engine=engine, baseline=baseline, strict_allows=strict_allows,
-                           jobs=jobs, on_progress=progress)
+                           jobs=jobs, on_progress=progress, against=against)
     finally:
         if progress is not None:
             progress.close()
@@ -338,6 +341,33 @@ def npm_gate(directory: Path, fmt: str, output: Path | None, show_secrets: bool)
             os.chdir(here)
     _write(REPORTERS[fmt](verdict, redact=not show_secrets), output)
     raise _Exit(verdict.exit_code)
+
+
+@cli.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--no-config", is_flag=True)
+@click.option("--show-secrets", is_flag=True)
+def diff_command(old: str, new: str, fmt: str, config_path: Path | None, no_config: bool, show_secrets: bool) -> None:
+    """Compare two releases: members added, removed and changed, sizes, and findings new in NEW.
+
+    Exits 0 (3 if either release could not be read); `scan NEW --against OLD` is the gate.
+
+    \b
+    Example:
+      leakguard diff claude-code-2.1.87.tgz claude-code-2.1.88.tgz
+    """
+    from leakguard.app import scan as run_scan
+    from leakguard.report import diff as diff_report
+
+    verdict = run_scan([new], _config(config_path, no_config), against=[old])
+    render = diff_report.render_json if fmt == "json" else diff_report.render_text
+    _write(render(verdict, redact=not show_secrets), None)
+    for problem in verdict.problems:
+        click.echo(f"leakguard: error: {problem.origin}: {problem.kind}: {problem.detail}", err=True)
+    raise _Exit(ExitCode.SCAN_ERROR if verdict.problems else ExitCode.PASS)
 
 
 @cli.command("codename-hash")

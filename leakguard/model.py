@@ -267,6 +267,31 @@ class ArtifactEnd:
 
     artifact: Artifact
     paths: frozenset[str]
+    # (path, size, crc32) of every top-level regular member read whole, sorted by path.
+    members: tuple[tuple[str, int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MemberChange:
+    """A member added (old None), removed (new None) or changed between two releases; sizes in bytes."""
+
+    path: str
+    old: int | None
+    new: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseDiff:
+    """What changed between a previous release and this one."""
+
+    old: str
+    new: str
+    added: tuple[MemberChange, ...]
+    removed: tuple[MemberChange, ...]
+    changed: tuple[MemberChange, ...]
+    old_size: int
+    new_size: int
+    new_findings: tuple[str, ...] = ()  # fingerprints present in the new release only
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +316,7 @@ class Verdict:
     fail_on: Severity = Severity.HIGH
     stats: Stats = field(default_factory=Stats)
     suppressed: tuple[Finding, ...] = ()
+    diffs: tuple[ReleaseDiff, ...] = ()
 
     @property
     def exit_code(self) -> ExitCode:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from leakguard.model import Finding, Verdict
+from leakguard.model import Finding, MemberChange, ReleaseDiff, Verdict
 
 VERSION = 1
 
@@ -38,6 +38,25 @@ def finding_dict(finding: Finding, *, blocking: bool, redact: bool) -> dict[str,
     return out
 
 
+def diff_dict(diff: ReleaseDiff) -> dict[str, Any]:
+    """One release diff; shared with ``leakguard diff --format json``."""
+
+    def items(changes: tuple[MemberChange, ...]) -> list[dict[str, Any]]:
+        return [{"path": c.path, "old_size": c.old, "new_size": c.new, "delta": (c.new or 0) - (c.old or 0)}
+                for c in changes]
+
+    return {
+        "old": diff.old,
+        "new": diff.new,
+        "added": items(diff.added),
+        "removed": items(diff.removed),
+        "changed": items(diff.changed),
+        "old_size": diff.old_size,
+        "new_size": diff.new_size,
+        "new_findings": list(diff.new_findings),
+    }
+
+
 def render(verdict: Verdict, *, redact: bool = True, color: bool = False) -> str:
     """The whole verdict as indented JSON."""
     del color  # JSON has no colour
@@ -64,6 +83,7 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False) -> str
         "unscanned": [
             {"path": str(u.origin), "reason": u.reason, "by_policy": u.by_policy} for u in verdict.unscanned
         ],
+        "diff": [diff_dict(d) for d in verdict.diffs] if verdict.diffs else None,
         "summary": {
             "artifacts": verdict.stats.artifacts,
             "members": verdict.stats.members,

@@ -30,7 +30,7 @@ def _lines(finding: Finding, *, blocking: bool, redact: bool, color: bool) -> li
     label = f"{finding.severity.name:<8}"
     if color:
         label = f"{_COLORS[finding.severity]}{label}{_RESET}"
-    tail = "" if blocking else "  (not blocking)"
+    tail = ("" if blocking else "  (not blocking)") + ("  (carried over)" if finding.carried_over else "")
     evidence = finding.message
     if finding.secret is not None:
         value = finding.secret.redacted() if redact else finding.secret.reveal().decode("utf-8", "replace")
@@ -55,6 +55,17 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False, verbos
             items.sort(key=lambda fb: (-fb[0].severity, not fb[1]))
             for finding, blocking in items:
                 out.extend(_lines(finding, blocking=blocking, redact=redact, color=color))
+            out.append("")
+        for change in verdict.diffs:
+            growth = change.new_size - change.old_size
+            out.append(f"against {change.old}: {len(change.added)} added, {len(change.removed)} removed, "
+                       f"{len(change.changed)} changed; unpacked {human_size(change.old_size)} -> "
+                       f"{human_size(change.new_size)} ({'+' if growth >= 0 else '-'}{human_size(abs(growth))})")
+        carried = [f for f in (*verdict.blocking, *verdict.reported) if f.carried_over]
+        if carried:
+            plural = "s" if len(carried) != 1 else ""
+            out.append(f"{len(carried)} finding{plural} carried over from the previous release")
+        if verdict.diffs or carried:
             out.append("")
         for problem in verdict.problems:
             out.append(f"error: {problem.origin}: {problem.kind}: {problem.detail}")

@@ -76,6 +76,8 @@ class _Walk:
         self.root = Origin((name,))
         self.manifest = Manifest()
         self.paths: set[str] = set()
+        # Top-level member path -> (size, crc32), for size budgets and release diffs.
+        self.sizes: dict[str, tuple[int, int]] = {}
         self.sha256: str | None = None
         self.kind = "file"
 
@@ -121,7 +123,7 @@ class _Walk:
             bytes=self.budget.expanded,
             license=license_,
         )
-        return ArtifactEnd(artifact, frozenset(self.paths))
+        return ArtifactEnd(artifact, frozenset(self.paths), tuple(sorted((p, *v) for p, v in self.sizes.items())))
 
     # -- containers ----------------------------------------------------------------------------
 
@@ -257,6 +259,7 @@ class _Walk:
         if not more:
             if top:
                 self.manifest.offer(name, head, directory=self.kind == "directory")
+                self.sizes[name] = (len(head), zlib.crc32(head))
             yield from self._content(head, origin, depth, name)
             return
         self.budget.charge(1)
@@ -265,18 +268,20 @@ class _Walk:
             hit = LimitHit("max_member_bytes", f"nested {fmt} larger than {window:,} bytes")
             yield from self._limit(origin, hit)
             return
-        yield from self._pieces(head + more, stream, origin, depth)
+        yield from self._pieces(head + more, stream, origin, depth, name if top else None)
 
-    def _pieces(self, first: bytes, stream: IO[bytes], origin: Origin, depth: int) -> Iterator[Event]:
+    def _pieces(self, first: bytes, stream: IO[bytes], origin: Origin, depth: int, top_name: str | None
+                ) -> Iterator[Event]:
         """A member larger than the window, as overlapping pieces; every keyword hit belongs to
         exactly one piece and sees half the overlap of context on each side."""
         window, overlap = self.limits.window_bytes, self.limits.window_overlap
         half = overlap // 2
-        buf, offset, lines, total = first, 0, 0, len(first)
+        buf, offset, lines, total, crc = first, 0, 0, len(first), zlib.crc32(first)
         while True:
             chunk = self._read(stream, origin, limit=window - len(buf) + 1) if len(buf) < window else b""
             buf += chunk
             total += len(chunk)
+            crc = zlib.crc32(chunk, crc)
             if total > self.limits.max_member_bytes:
                 raise LimitHit("max_member_bytes", f"member larger than {self.limits.max_member_bytes:,} bytes")
             last = not chunk and len(buf) < window
@@ -284,11 +289,15 @@ class _Walk:
                 peek = stream.read(1)
                 self.budget.charge(len(peek))
                 buf += peek
+                total += len(peek)
+                crc = zlib.crc32(peek, crc)
                 last = not peek
             scan_to = None if last else len(buf) - half
             yield Blob(origin, buf, depth, offset=offset, lines_before=lines,
                        scan_from=0 if offset == 0 else half, scan_to=scan_to)
             if last:
+                if top_name is not None:
+                    self.sizes[top_name] = (total, crc)
                 return
             keep = len(buf) - overlap
             lines += buf.count(b"\n", 0, keep)
