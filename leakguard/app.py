@@ -236,7 +236,7 @@ def collect(
     ends: list[ArtifactEnd] = []
     scanned_bytes = 0
     pending = _Artifact()
-    events = walk(targets, config.limits, stdin)
+    events = walk(targets, config.limits, stdin, exclude=config.exclude)
     if (jobs if jobs is not None else (os.cpu_count() or 1)) > 1:
         events = prefetch(events)
     for event in events:

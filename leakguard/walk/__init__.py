@@ -22,6 +22,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
+import pathspec
+
 from leakguard.errors import UsageError
 from leakguard.model import (
     Artifact,
@@ -49,18 +51,24 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 __all__ = ["Event", "Limits", "walk"]
 
 
-def walk(targets: Sequence[str], limits: Limits, stdin: IO[bytes] | None = None) -> Iterator[Event]:
-    """Walk every target in order. Missing targets raise ``UsageError`` before anything is read."""
+def walk(targets: Sequence[str], limits: Limits, stdin: IO[bytes] | None = None,
+         exclude: Sequence[str] = ()) -> Iterator[Event]:
+    """Walk every target in order. Missing targets raise ``UsageError`` before anything is read.
+
+    ``exclude`` holds gitignore-style patterns of member paths (inside the artifact, members of
+    nested archives joined with ``/``) that are never read; the ledger lists them as skipped by
+    policy. Structural findings (unsafe names, links, device files) still apply to them."""
+    skip = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     for target in targets:
         if target != "-" and not Path(target).exists() and not Path(target).is_symlink():
             raise UsageError(f"{target}: no such file or directory")
     for target in targets:
         if target == "-":
-            yield from _Walk(limits, "<stdin>", 0).stdin(stdin if stdin is not None else sys.stdin.buffer)
+            yield from _Walk(limits, "<stdin>", 0, skip).stdin(stdin if stdin is not None else sys.stdin.buffer)
         else:
             path = Path(target)
             size = path.lstat().st_size if path.is_file() else 0
-            yield from _Walk(limits, target, size).target(path)
+            yield from _Walk(limits, target, size, skip).target(path)
 
 
 def _finding(origin: Origin, rule: str, severity: Severity, message: str) -> Finding:
@@ -70,8 +78,10 @@ def _finding(origin: Origin, rule: str, severity: Severity, message: str) -> Fin
 class _Walk:
     """The walk of one target: its budget, its manifest and the member paths it has seen."""
 
-    def __init__(self, limits: Limits, name: str, compressed_size: int) -> None:
+    def __init__(self, limits: Limits, name: str, compressed_size: int,
+                 skip: pathspec.GitIgnoreSpec | None = None) -> None:
         self.limits = limits
+        self.skip = skip
         self.budget = Budget(limits, compressed_size)
         self.root = Origin((name,))
         self.manifest = Manifest()
@@ -235,6 +245,9 @@ class _Walk:
         if entry.kind != "file" or entry.open is None:
             yield Unscanned(origin, f"member of type {entry.kind!r}, not read")
             yield _finding(origin, "walk.special-file", Severity.HIGH, f"member of unknown type {entry.kind!r}")
+            return
+        if self.skip is not None and self.skip.match_file("/".join(p.lstrip("/") for p in origin.chain[1:])):
+            yield Unscanned(origin, "excluded by config (exclude)", by_policy=True)
             return
         try:
             with entry.open() as stream:

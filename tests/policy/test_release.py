@@ -75,3 +75,21 @@ def test_diff_command(tmp_path: Path) -> None:
     gate = run_cli("scan", "--format", "json", str(new), "--against", str(old), cwd=tmp_path)
     assert gate.returncode == 1
     assert json.loads(gate.stdout)["diff"][0]["added"][0]["path"] == "package/dist/cli.js.map"
+
+
+def test_exclude_is_never_read_and_listed_as_skipped(tmp_path: Path) -> None:
+    token = github_token(seed=93)
+    pkg = _release(tmp_path, "1.0.0", {**BASE, "test/fixtures/key.txt": f"t='{token}'\n",
+                                       "lib/a.js": f"t='{token}'\n"})
+    verdict = scan([str(pkg)], Config(exclude=("package/test/fixtures/**",)))
+    assert [f.origin.inner for f in verdict.blocking] == ["package/lib/a.js"]
+    assert [(u.origin.inner, u.by_policy) for u in verdict.unscanned] == [("package/test/fixtures/key.txt", True)]
+    doc = json.loads(run_cli("scan", "--format", "json", "--config", str(_cfg(tmp_path)), str(pkg), cwd=tmp_path).stdout)
+    assert doc["unscanned"] == [{"path": f"{pkg}!/package/test/fixtures/key.txt",
+                                 "reason": "excluded by config (exclude)", "by_policy": True}]
+
+
+def _cfg(tmp_path: Path) -> Path:
+    path = tmp_path / "lg.toml"
+    path.write_text('exclude = ["package/test/fixtures/**"]\n')
+    return path
