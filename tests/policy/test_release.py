@@ -84,7 +84,8 @@ def test_exclude_is_never_read_and_listed_as_skipped(tmp_path: Path) -> None:
     verdict = scan([str(pkg)], Config(exclude=("package/test/fixtures/**",)))
     assert [f.origin.inner for f in verdict.blocking] == ["package/lib/a.js"]
     assert [(u.origin.inner, u.by_policy) for u in verdict.unscanned] == [("package/test/fixtures/key.txt", True)]
-    doc = json.loads(run_cli("scan", "--format", "json", "--config", str(_cfg(tmp_path)), str(pkg), cwd=tmp_path).stdout)
+    result = run_cli("scan", "--format", "json", "--config", str(_cfg(tmp_path)), str(pkg), cwd=tmp_path)
+    doc = json.loads(result.stdout)
     assert doc["unscanned"] == [{"path": f"{pkg}!/package/test/fixtures/key.txt",
                                  "reason": "excluded by config (exclude)", "by_policy": True}]
 
