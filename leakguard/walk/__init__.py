@@ -14,6 +14,7 @@ import io
 import lzma
 import posixpath
 import re
+import struct
 import sys
 import tarfile
 import zipfile
@@ -45,7 +46,10 @@ Event = Blob | Finding | Problem | Unscanned | ArtifactEnd
 
 READ_CHUNK = 1024 * 1024
 # Errors that mean "this container's bytes are damaged", from every decoder we use.
-CORRUPT = (tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError)
+# ValueError, struct.error, IndexError, KeyError and OverflowError come out of zipfile and tarfile
+# on forged offsets and sizes (found by fuzzing: zipfile seeks to a negative offset).
+CORRUPT = (tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError,
+           struct.error, IndexError, KeyError, OverflowError)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 __all__ = ["Event", "Limits", "walk"]
@@ -191,6 +195,8 @@ class _Walk:
             yield from self._limit(origin, hit)
         except CORRUPT as exc:
             yield Problem(origin, "corrupt", f"corrupt or truncated archive: {_reason(exc)}")
+        except NotImplementedError as exc:  # zipfile: a zip feature or version it cannot read
+            yield Problem(origin, "unsupported", f"archive uses an unsupported feature: {_reason(exc)}")
 
     def _tar(self, handle: IO[bytes], origin: Origin, depth: int, *, stream: bool) -> Iterator[Event]:
         # A damaged tar stream cannot be resumed: the error ends this container's walk.
@@ -337,6 +343,9 @@ class _Walk:
                 return
             try:
                 inner = self._read(compressed.reader(fmt, io.BytesIO(data)), origin)
+            except LimitHit as hit:
+                yield from self._limit(origin, hit)
+                return
             except CORRUPT as exc:
                 yield Problem(origin, "corrupt", f"{fmt} stream is corrupt: {_reason(exc)}")
                 return
