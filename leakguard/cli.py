@@ -538,4 +538,13 @@ def _handle(run: Callable[[], object]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    return _handle(lambda: cli.main(args=args, prog_name="leakguard", standalone_mode=False))
+    code = _handle(lambda: cli.main(args=args, prog_name="leakguard", standalone_mode=False))
+    if code in (130, 143) and argv is None:
+        # Interrupted: the walker thread may be blocked inside a read that holds a buffer lock,
+        # which makes interpreter shutdown abort. Nothing is left to clean up (reports are written
+        # atomically), so flush and leave now.
+        with contextlib.suppress(OSError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    return code

@@ -1,0 +1,31 @@
+"""Ctrl-C and SIGTERM stop a scan cleanly: exit 130/143, no traceback, no half-written report."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_stops_scan_cleanly(tmp_path: Path, sig: signal.Signals, code: int) -> None:
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "leakguard", "scan", "--format", "json", "-o", "report.json", "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(b"\x1f\x8b\x08\x00" + b"\x00" * 1000)  # the start of a gzip stream, then nothing
+    proc.stdin.flush()
+    time.sleep(1.5)  # started and blocked reading
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == code, err
+    assert b"Traceback" not in out + err
+    assert err.decode().strip() in ("leakguard: interrupted", "leakguard: terminated")
+    assert list(tmp_path.iterdir()) == []  # no report, no temporary file
