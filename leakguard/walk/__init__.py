@@ -343,8 +343,8 @@ class _Walk:
                 return
             try:
                 inner = self._read(compressed.reader(fmt, io.BytesIO(data)), origin)
-            except LimitHit as hit:
-                yield from self._limit(origin, hit)
+            except LimitHit as limit:
+                yield from self._limit(origin, limit)
                 return
             except CORRUPT as exc:
                 yield Problem(origin, "corrupt", f"{fmt} stream is corrupt: {_reason(exc)}")
