@@ -196,3 +196,14 @@ def test_extra_reports_from_one_scan(cli_in, tmp_path: Path) -> None:  # type: i
     assert json.loads((tmp_path / "r.json").read_text())["verdict"] == "fail"
     bad = cli_in("scan", "--report", "xml:r.xml", str(path))
     assert bad.returncode == 2 and "expected FORMAT:FILE" in bad.stderr
+
+
+def test_output_is_identical_whatever_the_jobs(cli_in, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files: dict[str, str | bytes] = {f"lib/m{i}.js": f"t{i}='{github_token(seed=100 + i)}'\n" for i in range(6)}
+    files["cli.js.map"] = LEAK
+    path = write(tmp_path, "j.tgz", npm_tarball(files))
+    one = json.loads(cli_in("scan", "--format", "json", "-j", "1", str(path)).stdout)
+    two = json.loads(cli_in("scan", "--format", "json", "-j", "2", str(path)).stdout)
+    for doc in (one, two):
+        doc.pop("summary")
+    assert one == two and len(one["findings"]) == 7

@@ -133,7 +133,7 @@ class _Walk:
             name=name,
             version=version,
             sha256=self.sha256,
-            members=self.budget.members,
+            members=self.budget.members if kind != "file" else 1,
             bytes=self.budget.expanded,
             license=license_,
         )
