@@ -18,6 +18,12 @@ _MARKERS = (
     b"$(", b"...", b"\xe2\x80\xa6",
 )
 
+# Values that are a word, not a secret, when they are the whole value.
+_WORDS = frozenset({
+    b"password", b"passwd", b"pass", b"pwd", b"secret", b"token", b"apikey", b"api_key", b"username", b"user",
+    b"admin", b"root", b"test", b"none", b"null", b"undefined", b"true", b"false", b"default", b"guest",
+})
+
 _TEMPLATE_RE = re.compile(rb"^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_]+%$|^\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
 
@@ -50,7 +56,7 @@ def is_placeholder(value: bytes) -> bool:
     if not value:
         return True
     lowered = value.lower()
-    if any(marker in lowered for marker in _MARKERS):
+    if lowered in _WORDS or any(marker in lowered for marker in _MARKERS):
         return True
     if _TEMPLATE_RE.match(value):
         return True

@@ -150,6 +150,15 @@ def luhn(token: bytes) -> bool:
     return total % 10 == 0
 
 
+def base64_userpass(token: bytes) -> bool:
+    """base64 of ``user:password`` (HTTP Basic, docker ``auth``, npm ``_auth``) with a real password."""
+    decoded = _b64decode(token)
+    if decoded is None or b":" not in decoded:
+        return False
+    user, _, password = decoded.partition(b":")
+    return bool(user) and len(password) >= 4 and all(32 <= c < 127 for c in decoded)
+
+
 def base64_decodes(token: bytes) -> bool:
     """The value is valid base64 of at least 16 bytes (keys documented as base64 blobs)."""
     decoded = _b64decode(token)
@@ -187,6 +196,7 @@ VALIDATORS: dict[str, Validator] = {
     "aws-access-key-id": aws_access_key_id,
     "luhn": luhn,
     "base64": base64_decodes,
+    "base64-userpass": base64_userpass,
 }
 
 
