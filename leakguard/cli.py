@@ -102,8 +102,8 @@ def _write(text: str, output: Path | None) -> None:
 
 @cli.command(epilog=SCAN_EXAMPLES)
 @click.argument("targets", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Report format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown", "github"]), default="text",
+              show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
 @click.option("--report", "reports", multiple=True, metavar="FORMAT:FILE",
               help="Also write the same verdict in another format (repeatable), e.g. sarif:leakguard.sarif.")
@@ -309,7 +309,8 @@ def _read_names(path: Path) -> list[str]:
 
 @cli.command("npm")
 @click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown", "github"]), default="text",
+              show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
 @click.option("--show-secrets", is_flag=True, help="Print secret values instead of redacting them.")
 def npm_gate(directory: Path, fmt: str, output: Path | None, show_secrets: bool) -> None:

@@ -39,3 +39,8 @@ def cli_in(tmp_path: Path):  # type: ignore[no-untyped-def]
         return run_cli(*args, cwd=tmp_path, input=input)
 
     return run
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``pytest --update-golden`` rewrites tests/golden/ from the current reporters."""
+    parser.addoption("--update-golden", action="store_true", help="rewrite the golden report files")

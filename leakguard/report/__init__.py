@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from leakguard.model import Verdict
-from leakguard.report import json, text
+from leakguard.report import github, json, markdown, sarif, text
 
 Reporter = Callable[..., str]
 
 REPORTERS: dict[str, Reporter] = {
     "text": text.render,
     "json": json.render,
+    "sarif": sarif.render,
+    "markdown": markdown.render,
+    "github": github.render,
 }
 
 __all__ = ["REPORTERS", "Reporter", "Verdict"]
