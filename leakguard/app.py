@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from leakguard.match import Matcher, custom, decode, sourcemap
+from leakguard.match.files import FileDetector, load_file_rules
 from leakguard.match.hashed import HashedNames
 from leakguard.model import (
     ArtifactEnd,
@@ -63,6 +64,7 @@ class Scanner:
         self.hashed = HashedNames(frozenset(config.codenames_sha256))
         self._hashed_matchers: dict[frozenset[str], Matcher] = {}
         self._path_keys: set[tuple[str, str]] = set()
+        self.files = FileDetector(load_file_rules())
 
     @classmethod
     def build(cls, config: Config, engine: str = "auto") -> Scanner:
@@ -77,6 +79,8 @@ class Scanner:
 
     def blob(self, blob: Blob, pending: _Artifact) -> Iterator[Finding]:
         """Every finding of one blob: source maps first (they change how the rest is scanned)."""
+        if not blob.derived and blob.offset == 0:
+            self.files.member(blob.origin, blob.data)
         if sourcemap.looks_like_map(blob):
             parsed = sourcemap.parse(blob)
             if parsed is not None:
@@ -157,7 +161,8 @@ class Scanner:
         pending.maps.append(parsed.summary())
 
     def finish(self, end: ArtifactEnd, pending: _Artifact) -> Iterator[Finding]:
-        """Findings that need the whole artifact: maps versus shipped files, dangling links."""
+        """Findings that need the whole artifact: maps versus shipped files, dangling links, file rules."""
+        yield from self.files.finish(end)
         shipped = sourcemap.Shipped(end.paths)
         proprietary = is_proprietary(end.artifact.license)
         for summary in pending.maps:

@@ -450,14 +450,19 @@ def rules_check(engine: str) -> None:
       leakguard rules check
     """
     from leakguard.match import check_rule
+    from leakguard.match.files import check_examples, load_file_rules
     from leakguard.ruleset import load_rules
 
     loaded = load_rules()
+    file_rules = load_file_rules()
     problems = [p for rule in loaded for p in check_rule(rule, engine)]
+    problems += [f"rules/files.toml: {p}" for rule in file_rules for p in check_examples(rule)]
     for problem in problems:
         click.echo(problem)
     examples = sum(len(r.examples) + len(r.negative_examples) for r in loaded)
-    click.echo(f"{len(loaded)} rules, {examples} examples checked, {len(problems)} problems")
+    examples += sum(len(r.examples) + len(r.negative_examples) for r in file_rules)
+    click.echo(f"{len(loaded)} content rules and {len(file_rules)} file rules, {examples} examples checked, "
+               f"{len(problems)} problems")
     raise _Exit(ExitCode.USAGE if problems else ExitCode.PASS)
 
 

@@ -50,6 +50,7 @@ def test_json_report_shape(cli_in, tmp_path: Path) -> None:  # type: ignore[no-u
             for f in doc["findings"]} == {
         ("source-map.embedded-sources", "source-map", "critical", True, f"{path}!/package/cli.js.map", None),
         ("github.pat-classic", "credential", "critical", True, f"{path}!/package/.env", 1),
+        ("file.dotenv", "sensitive-file", "high", True, f"{path}!/package/.env", None),
     }
     for finding in doc["findings"]:
         assert set(finding) >= {"rule", "category", "severity", "blocking", "message", "location", "fingerprint"}

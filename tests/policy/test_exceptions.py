@@ -143,14 +143,15 @@ def test_adopt_in_three_commands_then_fail_only_on_what_is_new(tmp_path: Path) -
     assert create.returncode == 0, create.stderr
     passing = run_cli("scan", "--baseline", "lg-baseline.json", "--format", "json", str(noisy), cwd=tmp_path)
     assert passing.returncode == 0, passing.stdout
-    assert [f["suppressed"]["kind"] for f in json.loads(passing.stdout)["findings"]] == ["baseline"]
+    baselined = {(f["rule"], f["suppressed"]["kind"]) for f in json.loads(passing.stdout)["findings"]}
+    assert baselined == {("github.pat-classic", "baseline"), ("source.tests", "baseline")}
     nxt = _pkg(tmp_path, {"cli.js": f"\nt='{TOKEN_A}'\nu='{TOKEN_B}'\n"}, version="1.1.0")
     failing = run_cli("scan", "--baseline", "lg-baseline.json", str(nxt), cwd=tmp_path)
     assert failing.returncode == 1
     assert "FAIL: 1 blocking finding" in failing.stdout and ":3:" in failing.stdout
     # update adds, prune removes
     run_cli("baseline", "update", "lg-baseline.json", str(nxt), cwd=tmp_path)
-    assert len(json.loads((tmp_path / "lg-baseline.json").read_text())["entries"]) == 2
+    assert len(json.loads((tmp_path / "lg-baseline.json").read_text())["entries"]) == 3  # + the new token
     clean = _pkg(tmp_path, {"cli.js": "ok\n"}, version="1.2.0")
     run_cli("baseline", "prune", "lg-baseline.json", str(clean), cwd=tmp_path)
     assert json.loads((tmp_path / "lg-baseline.json").read_text())["entries"] == []
