@@ -88,7 +88,22 @@ def zip_bytes(members: Mapping[str, bytes | str], *, symlinks: Mapping[str, str]
             info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
             info.external_attr = (0o120777 << 16)
             archive.writestr(info, target)
-    return raw.getvalue()
+    data = bytearray(raw.getvalue())
+    # zipfile rewrites flag bits on write: set the encryption bit in both headers afterwards
+    # (APPNOTE 4.3.7: local header flags at +6, 4.3.12: central directory flags at +8).
+    for name in secret:
+        encoded = name.encode()
+        local = data.find(b"PK\x03\x04")
+        while local != -1:
+            if data[local + 30 : local + 30 + len(encoded)] == encoded:
+                data[local + 6] |= 0x1
+            local = data.find(b"PK\x03\x04", local + 4)
+        central = data.find(b"PK\x01\x02")
+        while central != -1:
+            if data[central + 46 : central + 46 + len(encoded)] == encoded:
+                data[central + 8] |= 0x1
+            central = data.find(b"PK\x01\x02", central + 4)
+    return bytes(data)
 
 
 def npm_tarball(files: Mapping[str, bytes | str | Special], *, name: str = "widget", version: str = "1.0.0",
