@@ -122,6 +122,10 @@ def _write(text: str, output: Path | None) -> None:
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Findings in this baseline file are reported as suppressed, not blocking.")
 @click.option("--strict-allows", is_flag=True, help="Allow entries that matched nothing block the release.")
+@click.option("--registry", default="https://registry.npmjs.org", show_default=True, metavar="URL",
+              help="npm registry for npm: specs (private registries and mirrors).")
+@click.option("--index-url", default="https://pypi.org", show_default=True, metavar="URL",
+              help="Package index (JSON API) for pypi: specs.")
 @click.option("--against", multiple=True, metavar="OLD",
               help="The previous release: its findings are carried over; risky new members and growth block.")
 @click.option("--show-secrets", is_flag=True, help="Print secret values instead of redacting them.")
@@ -130,10 +134,11 @@ def _write(text: str, output: Path | None) -> None:
 @click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set or not a terminal).")
 def scan(targets: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[str, ...], fail_on: str | None,
          config_path: Path | None, no_config: bool, engine: str, jobs: int | None, codenames: tuple[str, ...],
-         codenames_file: Path | None, baseline_path: Path | None, strict_allows: bool, against: tuple[str, ...],
-         show_secrets: bool,
+         codenames_file: Path | None, baseline_path: Path | None, strict_allows: bool, registry: str,
+         index_url: str, against: tuple[str, ...], show_secrets: bool,
          quiet: bool, verbose: bool, no_color: bool) -> None:
-    """Scan release artifacts, files or directories (TARGET may be - for stdin).
+    """Scan release artifacts, files, directories, stdin (-) or published packages
+    (npm:NAME@VERSION, npm:@scope/NAME, pypi:NAME==VERSION, pypi:NAME).
 
     Exit codes: 0 pass, 1 blocking findings, 2 usage or config error, 3 scan error.
     """
@@ -142,6 +147,8 @@ def scan(targets: tuple[str, ...], fmt: str, output: Path | None, reports: tuple
     from leakguard.report import REPORTERS
 
     extra_reports = [_report_spec(spec, REPORTERS) for spec in reports]
+    targets = _resolve(targets, registry, index_url)
+    against = _resolve(against, registry, index_url)
     config = _config(config_path, no_config, fail_on, codenames, codenames_file)
     baseline = load_baseline(baseline_path) if baseline_path is not None else None
     show = sys.stderr.isatty() and not quiet and not (fmt != "text" and output is None) and "CI" not in os.environ
@@ -162,6 +169,19 @@ def scan(targets: tuple[str, ...], fmt: str, output: Path | None, reports: tuple
     if output is not None and not quiet:
         click.echo(f"{verdict.status.upper()}: report written to {output}", err=True)
     raise _Exit(verdict.exit_code)
+
+
+def _resolve(targets: tuple[str, ...], registry: str, index_url: str) -> tuple[str, ...]:
+    """Registry specs (npm:, pypi:) become verified downloads; other targets pass through."""
+    from leakguard import registry as registries
+
+    out: list[str] = []
+    for target in targets:
+        if registries.is_spec(target):
+            out.extend(str(d.path) for d in registries.resolve(target, registry=registry, index_url=index_url))
+        else:
+            out.append(target)
+    return tuple(out)
 
 
 def _report_spec(spec: str, reporters: dict[str, Any]) -> tuple[str, Path]:
@@ -363,7 +383,9 @@ def diff_command(old: str, new: str, fmt: str, config_path: Path | None, no_conf
     from leakguard.app import scan as run_scan
     from leakguard.report import diff as diff_report
 
-    verdict = run_scan([new], _config(config_path, no_config), against=[old])
+    new_targets = _resolve((new,), "https://registry.npmjs.org", "https://pypi.org")
+    old_targets = _resolve((old,), "https://registry.npmjs.org", "https://pypi.org")
+    verdict = run_scan(list(new_targets), _config(config_path, no_config), against=list(old_targets))
     render = diff_report.render_json if fmt == "json" else diff_report.render_text
     _write(render(verdict, redact=not show_secrets), None)
     for problem in verdict.problems:
