@@ -62,8 +62,11 @@ class RsAhoCorasick:
 
         self._empty = not keywords
         if keywords:
+            # A DFA costs more memory to build but scans 3x faster than the default NFA with a few
+            # hundred keywords (0.10 s vs 0.34 s over claude-code 2.1.88's 60 MB map).
             self._automaton = ahocorasick_rs.BytesAhoCorasick(
-                list(keywords), matchkind=ahocorasick_rs.MATCHKIND_STANDARD
+                list(keywords), matchkind=ahocorasick_rs.MATCHKIND_STANDARD,
+                implementation=ahocorasick_rs.Implementation.DFA,
             )
 
     def hits(self, lowered: bytes, base: int) -> list[tuple[int, int]]:

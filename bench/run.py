@@ -1,0 +1,197 @@
+"""leakguard's benchmark: wall time and peak RSS against the unavoidable work, in the same run.
+
+    python bench/run.py [--runs 5] [--engine pyahocorasick --engine ahocorasick-rs] [--write-results] [PATH ...]
+
+Without paths it fetches the pinned real artifacts with ../shared/bench/fetch-artifacts.sh. For
+each artifact it alternates leakguard and the reference (``tar -xzf`` into an empty directory,
+``unzip -q`` for wheels, and for the botocore wheel also Python's own floor: reading and
+gunzipping every member) after a warm-up, and reports the median wall time, MB/s of unpacked
+content, the median of the per-pair ratios and peak RSS (``os.wait4``'s ru_maxrss of the child).
+The full rule pack runs with 20 configured codenames. No test asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FETCH = ROOT.parent / "shared" / "bench" / "fetch-artifacts.sh"
+CODENAMES = ["capybara", "fennec", "numbat", "mythos", "tengu-next", "quokka", "axolotl", "pangolin", "okapi",
+             "narwhal", "saola", "kakapo", "dugong", "serval", "margay", "tarsier", "binturong", "fossa", "gharial",
+             "markhor"]
+TARGETS = {  # name fragment -> (reference, target ratio for the default engine, target for ahocorasick-rs)
+    "claude-code-2.1.88": (2.2, 1.5),
+}
+FLOOR = """
+import gzip, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for info in z.infolist():
+        data = z.read(info)
+        if info.filename.endswith(".gz"):
+            gzip.decompress(data)
+"""
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
+    """(seconds, peak RSS in KiB, exit code) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss, proc.returncode
+
+
+def unpacked_size(path: Path) -> int:
+    if zipfile.is_zipfile(path):
+        total = 0
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                total += info.file_size
+                if info.filename.endswith(".gz"):
+                    total += len(gzip.decompress(archive.read(info)))
+        return total
+    with tarfile.open(path) as archive:
+        return sum(m.size for m in archive if m.isfile())
+
+
+def reference(path: Path, workdir: Path) -> list[str]:
+    target = Path(tempfile.mkdtemp(dir=workdir))
+    if zipfile.is_zipfile(path):
+        return ["unzip", "-q", "-o", str(path), "-d", str(target)]
+    return ["tar", "-xzf", str(path), "-C", str(target)]
+
+
+def leakguard(path: Path, config: Path, engine: str) -> list[str]:
+    return [sys.executable, "-m", "leakguard", "scan", "--config", str(config), "--engine", engine, "--format", "json",
+            "-o", os.devnull, str(path)]
+
+
+def pairs(a: list[str], b_factory, runs: int, workdir: Path) -> tuple[list[float], list[float], list[int], set[int]]:  # type: ignore[no-untyped-def]
+    """Alternate a and b (b rebuilt each time), swapping which goes first; warm up once."""
+    timed(a)
+    timed(b_factory())
+    times_a, times_b, rss, codes = [], [], [], set()
+    for i in range(runs):
+        order = [("a", a), ("b", b_factory())] if i % 2 == 0 else [("b", b_factory()), ("a", a)]
+        for label, cmd in order:
+            seconds, peak, code = timed(cmd, cwd=workdir)
+            if label == "a":
+                times_a.append(seconds)
+                rss.append(peak)
+                codes.add(code)
+            else:
+                times_b.append(seconds)
+    for leftover in workdir.iterdir():
+        if leftover.is_dir() and leftover.name.startswith("tmp"):
+            shutil.rmtree(leftover, ignore_errors=True)
+    return times_a, times_b, rss, codes
+
+
+def machine() -> list[str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), "?")
+    version = subprocess.run([sys.executable, "-m", "leakguard", "--version"], capture_output=True,
+                             text=True).stdout.strip()
+    engines = ["pyahocorasick"]
+    try:
+        import ahocorasick_rs  # noqa: F401
+        engines.append("ahocorasick-rs")
+    except ImportError:
+        pass
+    return [f"- CPU: {cpu}, {os.cpu_count()} cores; memory {int(mem) // 1024:,} MiB",
+            f"- {platform.platform()}; Python {platform.python_version()}; {version}; engines: {', '.join(engines)}"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", type=Path)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--engine", action="append", dest="engines")
+    parser.add_argument("--write-results", action="store_true")
+    args = parser.parse_args()
+    engines = args.engines or ["pyahocorasick", "ahocorasick-rs"]
+    paths = args.paths
+    if not paths:
+        if not FETCH.exists():
+            print(f"{FETCH} not found: pass artifact paths", file=sys.stderr)
+            return 2
+        fetched = subprocess.run(["bash", str(FETCH)], check=True, capture_output=True, text=True)
+        folder = Path(fetched.stdout.split()[-1])
+        paths = sorted(p for p in folder.iterdir() if p.suffix in (".tgz", ".whl"))
+    rows = ["| artifact | engine | unpacked | leakguard median | reference median | MB/s | median ratio | peak RSS |",
+            "|---|---|---|---|---|---|---|---|"]
+    verdicts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        config = workdir / "bench.toml"
+        config.write_text("codenames = [" + ", ".join(f'"{n}"' for n in CODENAMES) + "]\n")
+        for path in paths:
+            size = unpacked_size(path)
+            references = [("tar -xzf" if not zipfile.is_zipfile(path) else "unzip -q",
+                           lambda p=path: reference(p, workdir))]
+            if "botocore" in path.name:
+                references.append(("python floor", lambda p=path: [sys.executable, "-c", FLOOR, str(p)]))
+            for engine in engines:
+                for ref_name, ref in references:
+                    lg, rf, rss, codes = pairs(leakguard(path, config, engine), ref, args.runs, workdir)
+                    if codes - {0, 1}:
+                        print(f"leakguard failed on {path.name} with exit codes {sorted(codes)}", file=sys.stderr)
+                        return 1
+                    ratios = [a / b for a, b in zip(lg, rf, strict=True)]
+                    ratio = statistics.median(ratios)
+                    med = statistics.median(lg)
+                    rows.append(f"| {path.name} | {engine} | {size / 1e6:.1f} MB | {med:.2f} s | "
+                                f"{statistics.median(rf):.2f} s ({ref_name}) | {size / 1e6 / med:.0f} | "
+                                f"{ratio:.2f}x | {max(rss) / 1024:.0f} MiB |")
+                    for fragment, (default_target, fast_target) in TARGETS.items():
+                        if fragment in path.name:
+                            target = fast_target if engine == "ahocorasick-rs" else default_target
+                            verdicts.append(f"- {path.name}, {engine}: {ratio:.2f}x vs target <= {target}x: "
+                                            f"{'met' if ratio <= target else 'missed'}; peak {max(rss) / 1024:.0f} MiB "
+                                            f"vs 256 MiB: {'met' if max(rss) / 1024 <= 256 else 'missed'}")
+                    if "botocore" in path.name and ref_name == "python floor":
+                        verdicts.append(f"- {path.name}, {engine}: {ratio:.2f}x the Python floor vs target <= 3x: "
+                                        f"{'met' if ratio <= 3 else 'missed'}")
+        start = [timed([sys.executable, "-m", "leakguard", "--version"])[0] for _ in range(args.runs)]
+        small = workdir / "precommit"
+        small.mkdir()
+        source = (ROOT / "leakguard" / "walk" / "__init__.py").read_text()[:3000]
+        files = []
+        for i in range(20):
+            (small / f"f{i}.py").write_text(source)
+            files.append(str(small / f"f{i}.py"))
+        scan_small = [sys.executable, "-m", "leakguard", "scan", "--no-config", *files]
+        precommit = [timed(scan_small)[0] for _ in range(args.runs)]
+    startup, pre = statistics.median(start), statistics.median(precommit)
+    verdicts.append(f"- `leakguard --version`: {startup * 1000:.0f} ms vs target < 150 ms: "
+                    f"{'met' if startup < 0.15 else 'missed'}")
+    verdicts.append(f"- pre-commit scan of 20 small files: {pre * 1000:.0f} ms vs target < 400 ms: "
+                    f"{'met' if pre < 0.4 else 'missed'}")
+    report = "\n".join(["## Machine", *machine(), "", "## Results", *rows, "", "## Targets", *verdicts, ""])
+    print(report)
+    if args.write_results:
+        header = (f"# leakguard benchmark results\n\nMeasured {dt.date.today().isoformat()} with "
+                  f"`python bench/run.py --runs {args.runs} --write-results` (same-run medians; ratios are "
+                  f"medians of per-pair ratios).\n\n")
+        (ROOT / "bench" / "RESULTS.md").write_text(header + report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
