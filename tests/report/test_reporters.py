@@ -3,7 +3,8 @@
 Golden files live in tests/golden/<case>.<ext> and are rewritten only by ``pytest --update-golden``.
 Two verdicts feed them: one built by hand from the model types (every section a reporter has), and
 one from a real scan of an npm tarball with a planted token. Every SARIF document a test renders is
-validated against the OASIS schema in ../shared/schemas/.
+validated against the OASIS schema (a copy of ../shared/schemas/ in tests/schemas/, so a clone
+without shared/ beside it still runs).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from tests.helpers.archives import npm_tarball, source_map, write
 from tests.helpers.tokens import github_token
 
 GOLDEN = ROOT / "tests" / "golden"
-SCHEMA = json.loads((ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json").read_text())
+SCHEMA = json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text())
 # The schema declares draft-04; validator_for honours that instead of assuming the newest draft.
 VALIDATOR = jsonschema.validators.validator_for(SCHEMA)(SCHEMA)
 EXT = {"text": "txt", "json": "json", "sarif": "sarif", "markdown": "md", "github": "github.txt"}
