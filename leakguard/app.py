@@ -9,10 +9,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from leakguard.match import Matcher, custom, decode, sourcemap
-from leakguard.match.files import FileDetector, load_file_rules
+from leakguard.match.files import FileDetector, npm_manifest
 from leakguard.match.hashed import HashedNames
 from leakguard.model import (
     ArtifactEnd,
@@ -49,6 +49,7 @@ class _Artifact:
 
     maps: list[sourcemap.MapSummary] = field(default_factory=list)
     links: list[sourcemap.Link] = field(default_factory=list)
+    manifest: dict[str, Any] | None = None
 
 
 class Scanner:
@@ -64,7 +65,7 @@ class Scanner:
         self.hashed = HashedNames(frozenset(config.codenames_sha256))
         self._hashed_matchers: dict[frozenset[str], Matcher] = {}
         self._path_keys: set[tuple[str, str]] = set()
-        self.files = FileDetector(load_file_rules())
+        self.files = FileDetector.default()
 
     @classmethod
     def build(cls, config: Config, engine: str = "auto") -> Scanner:
@@ -80,7 +81,9 @@ class Scanner:
     def blob(self, blob: Blob, pending: _Artifact) -> Iterator[Finding]:
         """Every finding of one blob: source maps first (they change how the rest is scanned)."""
         if not blob.derived and blob.offset == 0:
-            self.files.member(blob.origin, blob.data)
+            yield from self.files.member(blob.origin, blob.data)
+            if blob.origin.chain[1:] in (("package/package.json",), ("package.json",)):
+                pending.manifest = npm_manifest(blob.data)
         if sourcemap.looks_like_map(blob):
             parsed = sourcemap.parse(blob)
             if parsed is not None:
@@ -162,7 +165,7 @@ class Scanner:
 
     def finish(self, end: ArtifactEnd, pending: _Artifact) -> Iterator[Finding]:
         """Findings that need the whole artifact: maps versus shipped files, dangling links, file rules."""
-        yield from self.files.finish(end)
+        yield from self.files.finish(end.paths, end.artifact, pending.manifest)
         shipped = sourcemap.Shipped(end.paths)
         proprietary = is_proprietary(end.artifact.license)
         for summary in pending.maps:

@@ -1,10 +1,36 @@
-"""Sensitive files and shipped original sources, by path (``rules/files.toml``), with content checks.
+"""Sensitive files and shipped source code, by path: ``rules/files.toml`` -> ``FileRule`` -> ``FileDetector``.
 
-Rules are matched against the path inside the package (npm's ``package/`` and an sdist's
-``name-version/`` are removed). A rule may require a named content check (``CONTENT_CHECKS``), a
-package condition (``CONDITIONS``), report one finding per directory root (``.git/``) or one
-finding per artifact listing the files (``aggregate``). Only top-level members are judged here;
-every member, wherever it is, is still scanned by the content rules.
+A file rule is a set of gitignore-style patterns (pathspec's ``GitIgnoreSpec``) matched against the
+path inside the package (``package_path``: npm's ``package/`` and an sdist's ``name-version/`` are
+removed, as installers remove them), plus optionally a named content check (``CONTENT_CHECKS``), a
+named package condition (``CONDITIONS``) and the artifact kinds it applies to.
+
+What the app calls, and when (everything here is pure: no I/O, no state between calls):
+
+``FileDetector.member(origin, data, kind_hint)``
+    For each member blob that is not ``derived``, once per member: the whole member, or the first
+    piece (``offset == 0``) of one too large to hold at once. It judges the rules that have a
+    content check, since only then are the bytes at hand, and returns their findings at the
+    member's origin. Only what the artifact itself ships is judged: top-level members
+    (``origin.chain`` of length 2) and single-file targets (length 1); members of nested archives
+    return ``[]`` (their content is still scanned by the credential rules). ``kind_hint`` is the
+    artifact's kind when the caller knows it (an ``Artifact.kind``), or ``""``: the kind is only
+    certain at the artifact's end, so ``""`` means "infer it from the origin" (``infer_kind``).
+    Content-rule patterns match at any depth, so the hint only affects the finding's key.
+
+``FileDetector.finish(paths, artifact, manifest_json)``
+    At each ``ArtifactEnd``, with ``end.paths``, ``end.artifact`` and the npm manifest as a dict
+    (``npm_manifest()`` of the top-level ``package/package.json`` blob, or of ``package.json`` in a
+    directory target; None for other kinds). It judges the rules without a content check, which
+    need the whole member list: directories (``.git/`` once per directory root, with the count of
+    files under it), aggregates (one finding per artifact), and the shipped-source rules whose
+    conditions read package.json's entry points or look for compiled extensions. For a
+    single-file target (kind ``file``, no members) the target's own path is judged.
+
+Findings carry the rule's category and severity, a message saying what ships and why it matters,
+and ``key = "<rule id>:<path inside the package>"`` (the rule id alone for an aggregate), so their
+fingerprints survive re-packing. A file that is both sensitive and holds a credential gets both
+findings: the credential one comes from the content matcher, this module only adds the file one.
 """
 
 from __future__ import annotations
@@ -12,7 +38,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -21,267 +47,667 @@ import pathspec
 
 from leakguard.errors import RuleError
 from leakguard.match.placeholders import is_placeholder
-from leakguard.model import ArtifactEnd, Category, Finding, Origin, Severity
+from leakguard.model import Artifact, Category, Finding, Origin, Severity, human_size
 
-# -- content checks ---------------------------------------------------------------------------
+WHERE = "rules/files.toml"
 
-_ENV_LINE = re.compile(rb"(?m)^[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.]*[ \t]*=[ \t]*(.*?)[ \t]*$")
-_NPMRC_CRED = re.compile(rb"(?m)(?:_authToken|_auth|_password|password)[ \t]*=[ \t]*(\S+)")
+# Artifact kinds as the walker names them (leakguard.walk.kinds.Manifest.describe).
+KINDS: tuple[str, ...] = ("npm", "wheel", "sdist", "archive", "directory", "file")
+
+# Content checks read at most this much of a member: every marker they look for sits in the head
+# of the file, except a map's ``sources``, which are read wherever they are.
+HEAD = 1024 * 1024
+
+# -- content checks: bytes -> a short detail for the message, or None (not a finding) -------------
+
+_ENV_LINE = re.compile(rb"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*([^\r\n]*)")
+_SMALL_NUMBER = re.compile(rb"^\d{1,6}$")
 
 
-def _real_value(value: bytes) -> bool:
-    value = value.split(b" #", 1)[0].strip().strip(b"'\"")
+def _env_value(raw: bytes) -> bytes:
+    """The value of a ``KEY=value`` line: quotes removed, or an unquoted value cut at `` #``."""
+    raw = raw.strip()
+    if raw[:1] in (b'"', b"'"):
+        end = raw.find(raw[:1], 1)
+        return raw[1:end] if end != -1 else raw[1:]
+    return re.split(rb"[ \t]#", raw, maxsplit=1)[0].strip()
+
+
+def _set_values(data: bytes) -> list[str]:
+    """Names of the keys whose value is set: not empty, not a placeholder (``is_placeholder``:
+    ``<your-key>``, ``${VAR}``, ``changeme``...), and not a short number (a port or a timeout)."""
+    names: list[str] = []
+    for match in _ENV_LINE.finditer(data[:HEAD]):
+        value = _env_value(match.group(2))
+        if value and not is_placeholder(value) and not _SMALL_NUMBER.match(value):
+            names.append(match.group(1).decode("ascii"))
+    return names
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(dict.fromkeys(names[:3]))
+    return shown + (", ..." if len(names) > 3 else "")
+
+
+def env_file(data: bytes) -> str | None:
+    """Always a finding (a .env should not ship at all); the detail counts the values it sets."""
+    names = _set_values(data)
+    if not names:
+        return "no values set"
+    return f"{len(names)} value{'s' if len(names) != 1 else ''}: {_names(names)}"
+
+
+def env_values(data: bytes) -> str | None:
+    """A template is a finding only when some ``KEY=value`` line holds a value that is not a
+    placeholder; the detail names the keys, never the values."""
+    names = _set_values(data)
+    if not names:
+        return None
+    return f"{len(names)} value{'s' if len(names) != 1 else ''} that {'are' if len(names) != 1 else 'is'} " \
+           f"not a placeholder: {_names(names)}"
+
+
+# npm's auth settings, global or scoped to a registry: ``//registry.example/:_authToken=...``.
+# https://docs.npmjs.com/cli/configuring-npm/npmrc#auth-related-configuration
+_NPMRC_AUTH = re.compile(rb"(?im)^[ \t]*(//[^\s=]*:)?(_authToken|_auth|_password|password)[ \t]*=[ \t]*([^\r\n]*)")
+
+
+def npmrc_credentials(data: bytes) -> str | None:
+    """A literal credential; ``${NPM_TOKEN}`` references are what a committed .npmrc should hold."""
+    literal = [m for m in _NPMRC_AUTH.finditer(data[:HEAD]) if _literal(_env_value(m.group(3)))]
+    if not literal:
+        return None
+    where = sorted({(m.group(1) or b"").decode("utf-8", "replace").rstrip(":") or "default registry"
+                    for m in literal})
+    return f"{len(literal)} literal credential{'s' if len(literal) != 1 else ''} for {', '.join(where)}"
+
+
+def _literal(value: bytes) -> bool:
     return bool(value) and not is_placeholder(value)
 
 
-def env_values(data: bytes) -> bool:
-    """At least one ``KEY=value`` line whose value is not empty and not a placeholder."""
-    return any(_real_value(m.group(1)) for m in _ENV_LINE.finditer(data[:1_000_000]))
+# RFC 7468 labels: PRIVATE KEY, RSA/EC/DSA/OPENSSH/ENCRYPTED PRIVATE KEY, PGP PRIVATE KEY BLOCK.
+_PEM_PRIVATE = re.compile(rb"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----")
+_BASE64_RUN = re.compile(rb"[A-Za-z0-9+/=]{16,}")
+_MIN_KEY_MATERIAL = 64  # base64 characters: a key body, not a "-----BEGIN PRIVATE KEY-----..." stub
 
 
-def npmrc_credentials(data: bytes) -> bool:
-    """A literal credential; ``${NPM_TOKEN}`` references are what .npmrc files should hold."""
-    return any(not m.group(1).startswith(b"${") and _real_value(m.group(1)) for m in _NPMRC_CRED.finditer(data))
+def private_key(data: bytes) -> str | None:
+    """A PEM private key block with key material in it, or a PuTTY key; certificates are fine."""
+    for match in _PEM_PRIVATE.finditer(data[:HEAD]):
+        end = data.find(b"-----END", match.end())
+        body = data[match.end() : end if end != -1 else match.end() + 8192]
+        if sum(len(run) for run in _BASE64_RUN.findall(body)) >= _MIN_KEY_MATERIAL:
+            return f"{match.group(1).decode('ascii')} block"
+    if data.startswith(b"PuTTY-User-Key-File-") and b"Private-Lines:" in data[:HEAD]:
+        return "PuTTY private key"
+    return None
 
 
-def private_key(data: bytes) -> bool:
-    """PEM, OpenSSH or PuTTY private key material."""
-    return b"PRIVATE KEY-----" in data or b"PuTTY-User-Key-File-" in data
+_DUMP_HEADERS: tuple[tuple[bytes, str], ...] = (
+    (b"-- MySQL dump", "mysqldump output"),
+    (b"-- MariaDB dump", "mariadb-dump output"),
+    (b"-- PostgreSQL database dump", "pg_dump output"),
+    (b"PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;", "sqlite3 .dump output"),
+)
 
 
-_ABS = (b'"/Users/', b'"/home/', b"///Users/", b"///home/", b':\\\\Users\\\\', b"file:///C:/Users/")
+def database_dump(data: bytes) -> str | None:
+    """A dump by its tool's own header; a migration or a schema file is not one."""
+    if data.startswith(b"PGDMP"):
+        return f"pg_dump custom-format archive, {human_size(len(data))}"
+    if data.startswith(b"REDIS") and data[5:9].isdigit():
+        return f"Redis RDB snapshot, {human_size(len(data))}"
+    head = data[:4096]
+    for marker, what in _DUMP_HEADERS:
+        if marker in head:
+            return f"{what}, {human_size(len(data))}"
+    return None
 
 
-def absolute_paths(data: bytes) -> bool:
-    """A developer's home directory in a map (``/Users/<name>/``, ``/home/<name>/``, ``C:\\Users\\``)."""
-    return any(marker in data for marker in _ABS)
+def sqlite(data: bytes) -> str | None:
+    """An SQLite 3 database file (https://www.sqlite.org/fileformat.html: the 16-byte header string)."""
+    return f"SQLite database, {human_size(len(data))}" if data.startswith(b"SQLite format 3\x00") else None
 
 
-CONTENT_CHECKS: dict[str, Callable[[bytes], bool]] = {
+def core_dump(data: bytes) -> str | None:
+    """A memory dump by its header: ELF ``e_type == ET_CORE``, Mach-O ``MH_CORE``, a Windows
+    minidump (``MDMP``) or a Java heap dump (``JAVA PROFILE``)."""
+    if data[:4] == b"\x7fELF" and len(data) >= 18:
+        order: Any = "little" if data[5] == 1 else "big"  # EI_DATA
+        if int.from_bytes(data[16:18], order) == 4:
+            return f"ELF core dump, {human_size(len(data))}"
+    if len(data) >= 16 and data[:4] in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf",
+                                        b"\xfe\xed\xfa\xce"):
+        order = "little" if data[0] in (0xCF, 0xCE) else "big"
+        if int.from_bytes(data[12:16], order) == 4:
+            return f"Mach-O core dump, {human_size(len(data))}"
+    if data.startswith(b"MDMP"):
+        return f"Windows minidump, {human_size(len(data))}"
+    if data.startswith(b"JAVA PROFILE "):
+        return f"Java heap dump, {human_size(len(data))}"
+    return None
+
+
+# ECMA-426: ``sources`` (and ``sourceRoot``, prefixed to each) name the original files; index maps
+# hold several ``sources`` arrays, one per section. ``"sourcesContent"`` does not match ``"sources"``.
+_SOURCES_KEY = re.compile(rb'"(sources|sourceRoot)"\s*:\s*')
+_JSON_ITEM = re.compile(rb'\s*(?:"((?:[^"\\]|\\.)*)"|null)\s*([,\]])')
+_JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"')
+# /Users/<name>/, /home/<name>/, C:\Users\<name>\ (JSON-escaped backslashes) or C:/Users/<name>/.
+_HOME = re.compile(rb"(/Users/|/home/|[A-Za-z]:(?:\\\\|/)Users(?:\\\\|/))([^/\\\"]+)(?:/|\\\\)")
+
+
+def _source_strings(data: bytes) -> Iterator[bytes]:
+    for key in _SOURCES_KEY.finditer(data):
+        pos = key.end()
+        if key.group(1) == b"sourceRoot":
+            root = _JSON_STRING.match(data, pos)
+            if root is not None:
+                yield root.group(1)
+            continue
+        if data[pos : pos + 1] != b"[":
+            continue
+        pos += 1
+        if data[pos:].lstrip()[:1] == b"]":
+            continue
+        while (item := _JSON_ITEM.match(data, pos)) is not None:
+            if item.group(1) is not None:
+                yield item.group(1)
+            if item.group(2) == b"]":
+                break
+            pos = item.end()
+
+
+def build_paths(data: bytes) -> str | None:
+    """A source map whose ``sources`` hold a home directory of the machine that built it."""
+    homes: dict[str, int] = {}
+    for source in _source_strings(data):
+        found = _HOME.search(source)
+        if found is not None:
+            home = (found.group(1) + found.group(2)).decode("utf-8", "replace").replace("\\\\", "\\")
+            home += "\\" if "\\" in home else "/"
+            homes[home] = homes.get(home, 0) + 1
+    if not homes:
+        return None
+    first = max(homes.items(), key=lambda item: item[1])[0]
+    total = sum(homes.values())
+    return f"{first} in {total} source{'s' if total != 1 else ''}" + (
+        f", and {len(homes) - 1} other home folder{'s' if len(homes) > 2 else ''}" if len(homes) > 1 else "")
+
+
+CONTENT_CHECKS: dict[str, Callable[[bytes], str | None]] = {
+    "env-file": env_file,
     "env-values": env_values,
     "npmrc-credentials": npmrc_credentials,
     "private-key": private_key,
-    "absolute-paths": absolute_paths,
+    "database-dump": database_dump,
+    "sqlite": sqlite,
+    "core-dump": core_dump,
+    "build-paths": build_paths,
 }
 
-# -- package conditions -----------------------------------------------------------------------
+# -- package conditions: (paths inside the package, npm manifest) -> applies? ------------------------
+
+_SOURCE_EXT = (".ts", ".tsx", ".mts", ".cts", ".jsx", ".vue", ".svelte", ".coffee")
+_TYPES_EXT = (".d.ts", ".d.mts", ".d.cts")
+_JS_EXT = (".js", ".cjs", ".mjs")
+# Export conditions that name type declarations, not code (TypeScript's "types", legacy "typings").
+_TYPE_CONDITIONS = frozenset({"types", "typings"})
 
 
-def _entry_points(manifest: dict[str, Any]) -> list[str]:
+def _entry_points(manifest: Mapping[str, Any]) -> list[str]:
+    """Every file package.json says the package runs from: main, module, browser (string form),
+    bin, and every leaf of exports except type conditions. Without main or exports npm loads
+    ``index.js`` (https://docs.npmjs.com/cli/configuring-npm/package-json#main)."""
     found: list[str] = []
 
     def collect(value: object) -> None:
         if isinstance(value, str):
             found.append(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                collect(item)
         elif isinstance(value, list):
             for item in value:
                 collect(item)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key not in _TYPE_CONDITIONS:
+                    collect(item)
 
-    for key in ("main", "module", "exports", "bin", "browser"):
+    for key in ("main", "module", "exports", "bin"):
         collect(manifest.get(key))
-    return found
+    if isinstance(manifest.get("browser"), str):
+        found.append(manifest["browser"])
+    if manifest.get("main") is None and manifest.get("exports") is None:
+        found.append("index.js")
+    return [_clean(entry) for entry in found]
 
 
-def compiled_entry(paths: frozenset[str], manifest: dict[str, Any] | None) -> bool:
-    """npm: every entry point (main, module, exports, bin) is compiled JavaScript."""
+def _clean(path: str) -> str:
+    path = path.strip().replace("\\", "/")
+    while path.startswith(("./", "/")):
+        path = path[1:] if path.startswith("/") else path[2:]
+    return path
+
+
+def _ships_js(entry: str, paths: frozenset[str]) -> bool:
+    """The entry resolves to a shipped JavaScript file (Node's resolution: as is, + .js, /index.js)."""
+    if "*" in entry:  # exports subpath pattern: "./*": "./dist/*.js"
+        head, _, tail = entry.partition("*")
+        return tail.endswith(_JS_EXT) and any(p.startswith(head) and p.endswith(tail) for p in paths)
+    if entry.endswith(_JS_EXT):
+        return entry in paths
+    base = entry.rstrip("/")
+    return any(candidate in paths for candidate in (base + ".js", base + "/index.js"))
+
+
+def compiled_entry(paths: frozenset[str], manifest: Mapping[str, Any] | None) -> bool:
+    """npm: package.json's entry points are compiled JavaScript that ships, and none of them is a
+    source file (a package whose main is ``src/index.ts`` runs from its sources on purpose)."""
     if manifest is None:
         return False
-    entries = _entry_points(manifest)
-    return bool(entries) and all(e.endswith((".js", ".cjs", ".mjs", ".json", ".node")) for e in entries)
+    entries = [e for e in _entry_points(manifest) if not e.endswith(_TYPES_EXT)]
+    if any(e.endswith(_SOURCE_EXT) for e in entries):
+        return False
+    return any(_ships_js(e, paths) for e in entries)
 
 
-def compiled_extension(paths: frozenset[str], manifest: dict[str, Any] | None) -> bool:
-    """A compiled extension module ships (.so, .pyd, .dylib)."""
-    return any(p.endswith((".so", ".pyd", ".dylib")) or ".so." in p for p in paths)
+_EXTENSION_MODULE = re.compile(r"\.(?:pyd|so(?:\.\d+)*)$")
 
 
-CONDITIONS: dict[str, Callable[[frozenset[str], dict[str, Any] | None], bool]] = {
+def compiled_extension(paths: frozenset[str], manifest: Mapping[str, Any] | None) -> bool:
+    """A compiled extension module or shared library ships (``.so``, ``.so.1``, ``.pyd``)."""
+    return any(_EXTENSION_MODULE.search(p) for p in paths)
+
+
+CONDITIONS: dict[str, Callable[[frozenset[str], Mapping[str, Any] | None], bool]] = {
     "compiled-entry": compiled_entry,
     "compiled-extension": compiled_extension,
 }
 
-# -- rules ------------------------------------------------------------------------------------
+# -- rules: TOML -> FileRuleSpec (checked) -> FileRule (compiled, examples verified) ---------------
 
-_KEYS = frozenset({"id", "title", "category", "severity", "patterns", "reason", "content", "when", "directory",
-                   "aggregate", "examples", "negative-examples", "references"})
+_ALLOWED_KEYS = frozenset({
+    "id", "title", "category", "severity", "reason", "patterns", "content", "when", "kinds", "aggregate",
+    "references", "examples", "negative-examples",
+})
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)+$")
+_CATEGORIES = (Category.SENSITIVE_FILE, Category.SOURCE_CODE)
+
+
+@dataclass(frozen=True, slots=True)
+class FileRuleSpec:
+    """A ``[[files]]`` table with every key type-checked, nothing compiled yet."""
+
+    id: str
+    title: str
+    category: str
+    severity: str
+    reason: str
+    patterns: tuple[str, ...]
+    content: str | None
+    when: str | None
+    kinds: tuple[str, ...]
+    aggregate: bool
+    references: tuple[str, ...]
+    examples: tuple[str, ...]
+    negative_examples: tuple[str, ...]
+    source: str
 
 
 @dataclass(frozen=True, slots=True)
 class FileRule:
-    """A validated path rule."""
+    """A compiled, validated file rule. ``matches`` takes a path inside the package."""
 
     id: str
     title: str
     category: Category
     severity: Severity
-    patterns: tuple[str, ...]
-    spec: pathspec.GitIgnoreSpec
     reason: str
+    patterns: tuple[str, ...]
     content: str | None
     when: str | None
-    directory: bool
+    kinds: tuple[str, ...]
     aggregate: bool
+    references: tuple[str, ...]
     examples: tuple[str, ...]
     negative_examples: tuple[str, ...]
+    spec: pathspec.GitIgnoreSpec = field(repr=False, compare=False)
+
+    def matches(self, path: str) -> bool:
+        """True if the gitignore-style patterns select ``path`` (``dir/`` for a directory)."""
+        return bool(self.spec.match_file(path))
+
+    @property
+    def what(self) -> str:
+        """The title as it reads inside a sentence: "Environment variables" -> "environment variables"."""
+        title = self.title
+        return title[0].lower() + title[1:] if title[1:2].islower() else title
 
 
-def _parse(table: dict[str, Any], where: str) -> FileRule:
-    rule_id = table.get("id")
-    if not isinstance(rule_id, str) or not re.fullmatch(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", rule_id):
-        raise RuleError.in_rule(where, repr(rule_id), "id: expected a dotted lower-case id")
+def parse_spec(raw: Mapping[str, Any], where: str = WHERE) -> FileRuleSpec:
+    """Type-check one ``[[files]]`` table."""
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or not _ID_RE.match(rule_id):
+        raise RuleError.in_rule(where, repr(rule_id), "id: expected a dotted lower-case id like 'file.dotenv'")
 
     def fail(problem: str) -> RuleError:
         return RuleError.in_rule(where, rule_id, problem)
 
-    unknown = sorted(set(table) - _KEYS)
+    unknown = sorted(set(raw) - _ALLOWED_KEYS)
     if unknown:
         raise fail(f"unknown key {unknown[0]!r}")
+
+    def text(key: str) -> str:
+        value = raw.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise fail(f"{key}: expected a non-empty string")
+        return value
+
+    def optional(key: str) -> str | None:
+        return text(key) if key in raw else None
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise fail(f"{key}: expected a list of non-empty strings")
+        return tuple(value)
+
+    aggregate = raw.get("aggregate", False)
+    if not isinstance(aggregate, bool):
+        raise fail("aggregate: expected true or false")
+    return FileRuleSpec(
+        id=rule_id,
+        title=text("title"),
+        category=text("category"),
+        severity=text("severity"),
+        reason=text("reason"),
+        patterns=strings("patterns"),
+        content=optional("content"),
+        when=optional("when"),
+        kinds=strings("kinds") if "kinds" in raw else KINDS,
+        aggregate=aggregate,
+        references=strings("references"),
+        examples=strings("examples"),
+        negative_examples=strings("negative-examples"),
+        source=where,
+    )
+
+
+def compile_spec(spec: FileRuleSpec) -> FileRule:
+    """Compile the patterns and check everything else, examples included; ``RuleError`` names the rule."""
+
+    def fail(problem: str) -> RuleError:
+        return RuleError.in_rule(spec.source, spec.id, problem)
+
     try:
-        category = Category(table.get("category", "sensitive-file"))
-        severity = Severity.parse(str(table.get("severity", "")))
+        severity = Severity.parse(spec.severity)
     except ValueError as exc:
-        raise fail(f"category or severity: {exc}") from None
-    patterns = table.get("patterns")
-    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
-        raise fail("patterns: expected a non-empty list of gitignore-style patterns")
-    try:
-        spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-    except Exception as exc:
-        raise fail(f"patterns: {exc}") from None
-    content, when = table.get("content"), table.get("when")
-    if content is not None and content not in CONTENT_CHECKS:
-        raise fail(f"content: unknown check {content!r}; known: {', '.join(CONTENT_CHECKS)}")
-    if when is not None and when not in CONDITIONS:
-        raise fail(f"when: unknown condition {when!r}; known: {', '.join(CONDITIONS)}")
-    examples, negatives = table.get("examples", []), table.get("negative-examples", [])
-    if len(examples) < 2 or len(negatives) < 2:
-        raise fail("needs at least 2 examples and 2 negative-examples (paths)")
-    reason = table.get("reason")
-    if not isinstance(reason, str) or not reason:
-        raise fail("reason: say why the file should not ship")
-    return FileRule(rule_id, str(table.get("title", rule_id)), category, severity, tuple(patterns), spec, reason,
-                    content, when, bool(table.get("directory", False)), bool(table.get("aggregate", False)),
-                    tuple(examples), tuple(negatives))
+        raise fail(f"severity: {exc}") from None
+    category = next((c for c in _CATEGORIES if c.value == spec.category), None)
+    if category is None:
+        raise fail(f"category: expected one of {', '.join(c.value for c in _CATEGORIES)}, got {spec.category!r}")
+    if not spec.patterns:
+        raise fail("patterns: expected at least one gitignore-style pattern")
+    for pattern in spec.patterns:
+        try:
+            [compiled] = pathspec.GitIgnoreSpec.from_lines([pattern]).patterns
+        except ValueError as exc:
+            raise fail(f"pattern {pattern!r}: {exc}") from None
+        if compiled.include is None:
+            raise fail(f"pattern {pattern!r} selects nothing (blank, a comment or not a valid pattern)")
+    if not any(not p.startswith("!") for p in spec.patterns):
+        raise fail("patterns: every pattern is a negation, so nothing can match")
+    if spec.content is not None:
+        if spec.content not in CONTENT_CHECKS:
+            raise fail(f"content: unknown check {spec.content!r}; known: {', '.join(CONTENT_CHECKS)}")
+        # Content is judged one member at a time (FileDetector.member): no folders, no aggregates.
+        if spec.aggregate or any(p.endswith("/") for p in spec.patterns):
+            raise fail("content: a content check judges single files; drop 'aggregate' and directory patterns")
+    if spec.when is not None and spec.when not in CONDITIONS:
+        raise fail(f"when: unknown condition {spec.when!r}; known: {', '.join(CONDITIONS)}")
+    if spec.content is not None and spec.when is not None:
+        raise fail("content and when: a rule has one or the other")
+    bad_kinds = [k for k in spec.kinds if k not in KINDS]
+    if bad_kinds or not spec.kinds:
+        raise fail(f"kinds: expected some of {', '.join(KINDS)}, got {list(spec.kinds)!r}")
+    bad_refs = [r for r in spec.references if not r.startswith("https://")]
+    if bad_refs:
+        raise fail(f"references: expected https:// addresses, got {bad_refs[0]!r}")
+    if len(spec.examples) < 2 or len(spec.negative_examples) < 2:
+        raise fail("needs at least 2 examples and 2 negative-examples (paths inside the package)")
+    rule = FileRule(
+        id=spec.id,
+        title=spec.title,
+        category=category,
+        severity=severity,
+        reason=spec.reason,
+        patterns=spec.patterns,
+        content=spec.content,
+        when=spec.when,
+        kinds=spec.kinds,
+        aggregate=spec.aggregate,
+        references=spec.references,
+        examples=spec.examples,
+        negative_examples=spec.negative_examples,
+        spec=pathspec.GitIgnoreSpec.from_lines(spec.patterns),
+    )
+    problems = check_examples(rule)
+    if problems:
+        raise fail(problems[0].removeprefix(f"{rule.id}: "))
+    return rule
 
 
-def parse_file_rules(text: str, where: str = "rules/files.toml") -> tuple[FileRule, ...]:
-    """Parse and validate a file-rules document."""
+def check_examples(rule: FileRule) -> list[str]:
+    """``"<id>: ..."`` for each example path that does not match and each negative example that does."""
+    problems = [f"{rule.id}: example does not match: {p!r}" for p in rule.examples if not rule.matches(p)]
+    problems += [f"{rule.id}: negative example matches: {p!r}" for p in rule.negative_examples if rule.matches(p)]
+    return problems
+
+
+def parse_file_rules(text: str, where: str = WHERE) -> tuple[FileRule, ...]:
+    """Parse, validate and compile a whole file-rules document."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{where}: not valid TOML: {exc}") from None
+    unknown = sorted(set(doc) - {"files"})
+    if unknown:
+        raise RuleError(f"{where}: unknown top-level key {unknown[0]!r} (expected [[files]] tables)")
     tables = doc.get("files", [])
-    if set(doc) - {"files"} or not isinstance(tables, list):
-        raise RuleError(f"{where}: expected only [[files]] tables")
-    rules = tuple(_parse(t, where) for t in tables)
-    ids = [r.id for r in rules]
-    duplicate = next((i for i in ids if ids.count(i) > 1), None)
-    if duplicate:
-        raise RuleError.in_rule(where, duplicate, "duplicate id")
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise RuleError(f"{where}: files: expected [[files]] tables")
+    rules = tuple(compile_spec(parse_spec(table, where)) for table in tables)
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleError.in_rule(where, rule.id, "duplicate id")
+        seen.add(rule.id)
     return rules
 
 
 def load_file_rules() -> tuple[FileRule, ...]:
-    """The packaged ``rules/files.toml``."""
+    """The packaged ``rules/files.toml`` (``leakguard.rules`` in an install), validated and compiled."""
     text = (resources.files("leakguard.rules") / "files.toml").read_text(encoding="utf-8")
-    return parse_file_rules(text)
+    return parse_file_rules(text, WHERE)
 
 
-def check_examples(rule: FileRule) -> list[str]:
-    """Example paths that do not match, negative example paths that do."""
-    problems = [f"{rule.id}: example does not match: {p!r}" for p in rule.examples if not rule.spec.match_file(p)]
-    problems += [f"{rule.id}: negative example matches: {p!r}" for p in rule.negative_examples
-                 if rule.spec.match_file(p)]
-    return problems
+# -- paths --------------------------------------------------------------------------------------
+
+_SDIST_ROOT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*-\d[^/]*$")
+_NOT_SDIST_ROOT = (".dist-info", ".data", ".egg-info")
 
 
-# -- the detector -----------------------------------------------------------------------------
+def package_path(path: str, kind: str) -> str:
+    """The path inside the package, which rules are matched against.
 
-_SDIST_ROOT = re.compile(r"^[A-Za-z0-9_.+-]+-\d[^/]*/")
-
-
-def relative(path: str, kind: str) -> str:
-    """The path inside the package for an artifact kind."""
-    if kind == "npm" and path.startswith("package/"):
-        return path[len("package/") :]
-    if kind == "sdist":
-        return _SDIST_ROOT.sub("", path, count=1)
+    npm tarballs and sdists keep everything under one top folder (``package/``, ``name-version/``)
+    that installers strip (npm extracts with ``strip: 1``); wheels, plain archives and directories
+    are rooted where they are. A single-file target's path is made relative (drive, leading ``/``,
+    ``./`` and ``..`` removed), so ``/home/me/proj/.env`` is judged as ``home/me/proj/.env``.
+    """
+    path = path.replace("\\", "/") if kind == "file" else path
+    while path.startswith("./"):
+        path = path[2:]
+    if kind in ("npm", "sdist"):
+        _, sep, rest = path.partition("/")
+        return rest if sep else path
+    if kind == "file":
+        path = re.sub(r"^[A-Za-z]:", "", path)
+        return "/".join(part for part in path.split("/") if part not in ("", ".", ".."))
     return path
 
 
-def _candidates(path: str) -> set[str]:
-    # Before the artifact's kind is known, try the path as it is and without its first folder.
-    return {path, path.split("/", 1)[-1]}
+def infer_kind(origin: Origin) -> str:
+    """The artifact kind as far as one member's origin tells: ``file`` for a single-file target,
+    ``directory`` for a directory target, ``npm`` under ``package/``, ``wheel`` for a ``.whl``,
+    ``sdist`` under ``name-version/`` of a tarball, else ``archive``."""
+    if len(origin.chain) == 1:
+        return "file"
+    if origin.in_directory:
+        return "directory"
+    head, sep, _ = origin.chain[1].removeprefix("./").partition("/")
+    name = origin.artifact.lower()
+    if sep and head == "package":
+        return "npm"
+    if name.endswith(".whl"):
+        return "wheel"
+    if sep and _SDIST_ROOT.match(head) and not head.endswith(_NOT_SDIST_ROOT) and ".tar" in name:
+        return "sdist"
+    return "archive"
 
 
-@dataclass(slots=True)
+def npm_manifest(data: bytes) -> dict[str, Any] | None:
+    """package.json as a dict, or None when it is not a JSON object (``finish`` then skips the
+    rules that depend on it)."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+# -- the detector -------------------------------------------------------------------------------
+
+
+def _plural(count: int, word: str = "file") -> str:
+    return f"{count:,} {word}{'s' if count != 1 else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Hits:
+    """One rule's matches in one artifact, as (path inside the package, member path) pairs: the
+    files under a folder the rule selects, by that folder, and the other files."""
+
+    folders: dict[str, list[tuple[str, str]]]
+    loose: list[tuple[str, str]]
+
+    @property
+    def total(self) -> int:
+        return sum(len(v) for v in self.folders.values()) + len(self.loose)
+
+
+@dataclass(frozen=True, slots=True)
 class FileDetector:
-    """Collects what content checks need while walking; judges each artifact at its end."""
+    """Path findings for members and artifacts; see the module docstring for when to call what."""
 
     rules: tuple[FileRule, ...]
-    _content: dict[tuple[str, str], bool] = field(default_factory=dict)
-    _manifest: dict[str, Any] | None = None
 
-    def member(self, origin: Origin, data: bytes) -> None:
-        """Offer a top-level member's bytes (``origin`` of depth 2: artifact, member)."""
-        if len(origin.chain) != 2:
-            return
-        path = origin.chain[1]
-        if path in ("package/package.json", "package.json"):
-            try:
-                doc = json.loads(data)
-            except (ValueError, UnicodeDecodeError):
-                doc = None
-            self._manifest = doc if isinstance(doc, dict) else None
-        for rule in self.rules:
-            if rule.content is not None and any(rule.spec.match_file(c) for c in _candidates(path)):
-                self._content[(rule.id, path)] = CONTENT_CHECKS[rule.content](data)
+    @classmethod
+    def default(cls) -> FileDetector:
+        """The detector over the packaged ``rules/files.toml``."""
+        return cls(load_file_rules())
 
-    def finish(self, end: ArtifactEnd) -> list[Finding]:
-        """Findings for one artifact; resets the per-artifact state."""
-        artifact = end.artifact
-        root = Origin((artifact.path,), in_directory=artifact.kind == "directory")
-        rel = {p: relative(p, artifact.kind) for p in end.paths}
+    def member(self, origin: Origin, data: bytes, kind_hint: str = "") -> list[Finding]:
+        """Findings of the content-checked rules for one member (or single-file target)."""
+        if len(origin.chain) > 2:
+            return []  # inside a nested archive: not what this artifact ships at its top level
+        if kind_hint and kind_hint not in KINDS:
+            raise ValueError(f"kind_hint: expected one of {', '.join(KINDS)} or '', got {kind_hint!r}")
+        kind = "file" if len(origin.chain) == 1 else (kind_hint or infer_kind(origin))
+        inside = package_path(origin.inner, kind)
         findings: list[Finding] = []
         for rule in self.rules:
-            if rule.when is not None and not CONDITIONS[rule.when](frozenset(rel.values()), self._manifest):
+            if rule.content is None or kind not in rule.kinds or not rule.matches(inside):
                 continue
-            hits = sorted(p for p, r in rel.items() if rule.spec.match_file(r)
-                          and (rule.content is None or self._content.get((rule.id, p), False)))
-            if not hits:
-                continue
-            if rule.directory:
-                findings.extend(self._directories(rule, root, hits, artifact.kind))
-            elif rule.aggregate:
-                sample = ", ".join(rel[p] for p in hits[:3]) + (", ..." if len(hits) > 3 else "")
-                findings.append(Finding(rule.id, rule.category, rule.severity, root,
-                                        f"{rule.title}: {len(hits):,} file{'s' if len(hits) != 1 else ''} ship "
-                                        f"({sample}); {rule.reason}", key=rule.id))
-            else:
-                findings.extend(Finding(rule.id, rule.category, rule.severity, root.child(p),
-                                        f"{rule.title}: {rel[p]} ships; {rule.reason}", key=rel[p]) for p in hits)
-        self._content.clear()
-        self._manifest = None
+            detail = CONTENT_CHECKS[rule.content](data)
+            if detail is not None:
+                findings.append(Finding(rule.id, rule.category, rule.severity, origin,
+                                        f"{origin.inner} ships {rule.what} ({detail}); {rule.reason}",
+                                        key=f"{rule.id}:{inside}"))
         return findings
 
-    @staticmethod
-    def _directories(rule: FileRule, root: Origin, hits: Iterable[str], kind: str) -> list[Finding]:
-        names = {p.strip("/") for p in rule.patterns if p.endswith("/")}
-        roots: dict[str, int] = {}
-        for path in hits:
-            parts = path.split("/")
-            for i, part in enumerate(parts[:-1]):
-                if part in names:
-                    top = "/".join(parts[: i + 1]) + "/"
-                    roots[top] = roots.get(top, 0) + 1
-                    break
-        findings = []
-        for top, count in sorted(roots.items()):
-            shown = relative(top, kind)
-            findings.append(Finding(rule.id, rule.category, rule.severity, root.child(top),
-                                    f"{rule.title}: {shown} ships ({count:,} file{'s' if count != 1 else ''}); "
-                                    f"{rule.reason}", key=shown))
+    def finish(self, paths: Iterable[str], artifact: Artifact, manifest_json: Mapping[str, Any] | None
+               ) -> list[Finding]:
+        """Findings of the path-only rules for one artifact, given every top-level member path."""
+        kind = artifact.kind
+        root = Origin((artifact.path,), in_directory=kind == "directory")
+        if kind == "file":
+            return self._single_file(root, artifact.path)
+        members = {package_path(p, kind): p for p in sorted(paths) if not p.endswith("/")}
+        inside = frozenset(members)
+        findings: list[Finding] = []
+        for rule in self.rules:
+            if rule.content is not None or kind not in rule.kinds:
+                continue
+            if rule.when is not None and not CONDITIONS[rule.when](inside, manifest_json):
+                continue
+            hits = self._hits(rule, members)
+            if hits.total:
+                findings.extend(self._report(rule, root, hits))
         return findings
+
+    def _single_file(self, root: Origin, path: str) -> list[Finding]:
+        inside = package_path(path, "file")
+        return [
+            Finding(rule.id, rule.category, rule.severity, root, f"{path} ships {rule.what}; {rule.reason}",
+                    key=f"{rule.id}:{inside}")
+            for rule in self.rules
+            if rule.content is None and rule.when is None and "file" in rule.kinds and rule.matches(inside)
+        ]
+
+    @staticmethod
+    def _hits(rule: FileRule, members: Mapping[str, str]) -> _Hits:
+        folders: dict[str, list[tuple[str, str]]] = {}
+        loose: list[tuple[str, str]] = []
+        is_folder: dict[str, bool] = {}
+        for inside, member in members.items():
+            if not rule.matches(inside):
+                continue
+            # The shallowest folder that the rule selects as a folder ("dir/") is reported once.
+            parts = inside.split("/")
+            top = None
+            for depth in range(1, len(parts)):
+                folder = "/".join(parts[:depth]) + "/"
+                if folder not in is_folder:
+                    is_folder[folder] = rule.matches(folder)
+                if is_folder[folder]:
+                    top = folder
+                    break
+            if top is None:
+                loose.append((inside, member))
+            else:
+                folders.setdefault(top, []).append((inside, member))
+        return _Hits(folders, loose)
+
+    @staticmethod
+    def _report(rule: FileRule, root: Origin, hits: _Hits) -> list[Finding]:
+        if rule.aggregate:
+            items = [f"{folder} ({_plural(len(files))})" for folder, files in sorted(hits.folders.items())]
+            items += sorted(inside for inside, _ in hits.loose)
+            sample = ", ".join(items[:4]) + (f", and {len(items) - 4} more" if len(items) > 4 else "")
+            total = hits.total
+            return [Finding(rule.id, rule.category, rule.severity, root,
+                            f"{rule.title}: {_plural(total)} ship{'s' if total == 1 else ''} ({sample}); {rule.reason}",
+                            key=rule.id)]
+        findings = []
+        for folder, files in sorted(hits.folders.items()):
+            inside, first = files[0]
+            member = first[: len(first) - len(inside)] + folder  # with the package/ or name-version/ prefix
+            findings.append(Finding(rule.id, rule.category, rule.severity, root.child(member),
+                                    f"{member} ships {rule.what} ({_plural(len(files))}); {rule.reason}",
+                                    key=f"{rule.id}:{folder}"))
+        for inside, member in sorted(hits.loose):
+            findings.append(Finding(rule.id, rule.category, rule.severity, root.child(member),
+                                    f"{member} ships {rule.what}; {rule.reason}", key=f"{rule.id}:{inside}"))
+        return findings
+

@@ -134,7 +134,9 @@ class _Walk:
             version=version,
             sha256=self.sha256,
             members=self.budget.members if kind != "file" else 1,
-            bytes=self.budget.expanded,
+            # Unpacked size: the sum of top-level members (what extracting would write); the
+            # budget's count also includes archive headers, padding and nested layers.
+            bytes=sum(size for size, _ in self.sizes.values()) or self.budget.expanded,
             license=license_,
         )
         return ArtifactEnd(artifact, frozenset(self.paths), tuple(sorted((p, *v) for p, v in self.sizes.items())))

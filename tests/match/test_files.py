@@ -1,4 +1,9 @@
-"""Sensitive files and shipped sources: rules/files.toml on real archives."""
+"""Sensitive files and shipped sources (rules/files.toml, leakguard.match.files).
+
+The detector runs on the walker's real events over archives built in memory, exactly as the app
+drives it: ``member()`` for each whole, non-derived blob, ``finish()`` at each artifact's end with
+the package.json read from its blob.
+"""
 
 from __future__ import annotations
 
@@ -6,122 +11,496 @@ from pathlib import Path
 
 import pytest
 
-from leakguard.app import scan
 from leakguard.errors import RuleError
-from leakguard.match.files import check_examples, load_file_rules, parse_file_rules
-from leakguard.model import Severity
-from leakguard.policy.config import Config
+from leakguard.match.files import (
+    CONTENT_CHECKS,
+    FileDetector,
+    build_paths,
+    check_examples,
+    core_dump,
+    database_dump,
+    env_file,
+    env_values,
+    infer_kind,
+    load_file_rules,
+    npm_manifest,
+    npmrc_credentials,
+    package_path,
+    parse_file_rules,
+    private_key,
+    sqlite,
+)
+from leakguard.model import ArtifactEnd, Blob, Category, Finding, Origin, Severity
+from leakguard.walk import walk
+from leakguard.walk.limits import Limits
 from tests.helpers.archives import npm_tarball, sdist, tar_bytes, wheel, write
-from tests.helpers.tokens import github_token
+from tests.helpers.projects import (
+    MIGRATION,
+    MYSQL_DUMP,
+    elf_core,
+    elf_shared_object,
+    extension_wheel,
+    pem,
+    python_sdist,
+    source_map,
+    ts_library,
+)
 
 RULES = load_file_rules()
+DETECTOR = FileDetector(RULES)
+BY_ID = {rule.id: rule for rule in RULES}
+
+
+def detect(target: Path, kind_hint: str = "") -> list[Finding]:
+    """Walk ``target`` and run the detector on its events, as the app does."""
+    findings: list[Finding] = []
+    manifest = None
+    for event in walk([str(target)], Limits()):
+        if isinstance(event, Blob) and not event.derived and event.offset == 0:
+            if event.origin.chain[1:] == ("package/package.json",) or (
+                    event.origin.in_directory and event.origin.chain[1:] == ("package.json",)):
+                manifest = npm_manifest(event.data)
+            findings += DETECTOR.member(event.origin, event.data, kind_hint)
+        elif isinstance(event, ArtifactEnd):
+            findings += DETECTOR.finish(event.paths, event.artifact, manifest)
+            manifest = None
+    return findings
+
+
+def found(target: Path, kind_hint: str = "") -> set[tuple[str, str]]:
+    """(rule id, origin) of every finding, the artifact path shortened to ``A``."""
+    return {(f.rule_id, str(f.origin).replace(str(target), "A")) for f in detect(target, kind_hint)}
+
+
+def one(findings: list[Finding], rule_id: str) -> Finding:
+    [finding] = [f for f in findings if f.rule_id == rule_id]
+    return finding
+
+
+# -- the rules as data --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
-def test_file_rule_examples(rule) -> None:  # type: ignore[no-untyped-def]
+def test_rule_examples_match_and_negative_examples_do_not(rule) -> None:  # type: ignore[no-untyped-def]
     assert check_examples(rule) == []
+    assert all(rule.matches(path) for path in rule.examples)
+    assert not any(rule.matches(path) for path in rule.negative_examples)
+    assert rule.category in (Category.SENSITIVE_FILE, Category.SOURCE_CODE)
+    assert rule.id.startswith("file." if rule.category is Category.SENSITIVE_FILE else "source.")
 
 
-def _found(path: Path, config: Config | None = None) -> set[tuple[str, str, Severity]]:
-    verdict = scan([str(path)], config or Config())
-    return {(f.rule_id, str(f.origin).removeprefix(str(path)), f.severity) for f in (*verdict.blocking, *verdict.reported)
-            if f.rule_id.startswith(("file.", "source."))}
+def test_every_content_check_is_used_and_source_rules_stay_below_high() -> None:
+    assert {r.content for r in RULES if r.content} == set(CONTENT_CHECKS)
+    assert {r.id: r.severity for r in RULES if r.category is Category.SOURCE_CODE and r.severity > Severity.MEDIUM} == {}
 
 
-def test_env_files_and_templates(tmp_path: Path) -> None:
-    files = {
-        ".env": "API_URL=https://api.acme.io\n",
-        ".env.example": "API_KEY=<your-api-key>\nDB_PASSWORD=\nTOKEN=${TOKEN}\n",
-        "config/.env.sample": "API_KEY=k3j4h5g6f7d8s9a0q1w2e3\n",
-    }
-    path = write(tmp_path, "e.tgz", npm_tarball(files))
-    assert _found(path) == {("file.dotenv", "!/package/.env", Severity.HIGH),
-                            ("file.dotenv-template", "!/package/config/.env.sample", Severity.MEDIUM)}
+_MINIMAL = 'id = "x.y"\ntitle = "T"\ncategory = "sensitive-file"\nseverity = "high"\nreason = "r"\n' \
+           'patterns = ["a.txt"]\nexamples = ["a.txt", "d/a.txt"]\nnegative-examples = ["b.txt", "a.txt.md"]\n'
 
 
-def test_npmrc_with_reference_is_fine_with_literal_token_is_both_findings(tmp_path: Path) -> None:
-    token = github_token(seed=301)
-    ok = write(tmp_path, "ok.tgz", npm_tarball({".npmrc": "//npm.pkg.github.com/:_authToken=${NPM_TOKEN}\n"}))
-    assert _found(ok) == set()
-    bad = write(tmp_path, "bad.tgz", npm_tarball({".npmrc": f"//npm.pkg.github.com/:_authToken={token}\n"}))
-    verdict = scan([str(bad)], Config())
-    # The file rule and the credential rule both report: the file should not ship, and the token leaked.
-    assert {(f.rule_id, f.origin.inner) for f in verdict.blocking} == {
-        ("file.npmrc", "package/.npmrc"), ("github.pat-classic", "package/.npmrc")}
-
-
-def test_pem_by_content(tmp_path: Path) -> None:
-    cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-    key = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"
-    path = write(tmp_path, "k.tgz", npm_tarball({"certs/ca.pem": cert, "certs/server.pem": key, "id_ed25519.pub": "ssh"}))
-    assert _found(path) == {("file.private-key", "!/package/certs/server.pem", Severity.HIGH)}
-
-
-def test_vcs_directory_is_one_finding(tmp_path: Path) -> None:
-    files = {".git/HEAD": "ref: refs/heads/main\n", ".git/config": "[core]\n", ".git/objects/ab/cd": "x", ".gitignore": "x"}
-    path = write(tmp_path, "g.tgz", npm_tarball(files))
-    verdict = scan([str(path)], Config())
-    [finding] = [f for f in verdict.blocking if f.rule_id == "file.vcs"]
-    assert (str(finding.origin), finding.message.split(";")[0]) == (
-        f"{path}!/package/.git/", "Version control data: .git/ ships (3 files)")
-
-
-def test_original_sources_only_beside_a_compiled_entry(tmp_path: Path) -> None:
-    files = {"src/index.ts": "export {}", "src/app.tsx": "x", "dist/index.js": "x", "dist/index.d.ts": "x"}
-    compiled = write(tmp_path, "c.tgz", npm_tarball(files, extra={"main": "dist/index.js", "types": "dist/index.d.ts"}))
-    assert _found(compiled) == {("source.original", "", Severity.LOW)}
-    verdict = scan([str(compiled)], Config())
-    [finding] = [f for f in verdict.reported if f.rule_id == "source.original"]
-    assert finding.message.startswith("Original sources beside the compiled build: 2 files ship (src/app.tsx, src/index.ts)")
-    source_entry = write(tmp_path, "s.tgz", npm_tarball(files, extra={"main": "src/index.ts"}))
-    assert _found(source_entry) == set()
-
-
-def test_tests_ci_and_agent_files_are_low_and_can_be_disabled(tmp_path: Path) -> None:
-    files = {"test/a.test.js": "x", "__tests__/b.js": "x", ".github/workflows/ci.yml": "x", "CLAUDE.md": "x",
-             ".claude/settings.json": "{}", "index.js": "x"}
-    path = write(tmp_path, "t.tgz", npm_tarball(files))
-    assert _found(path) == {("source.tests", "", Severity.LOW), ("source.ci-config", "", Severity.LOW),
-                            ("file.agent-notes", "", Severity.LOW), ("file.agent-config", "", Severity.MEDIUM)}
-    assert _found(path, Config(disable=("source", "file.agent-notes"))) == {("file.agent-config", "", Severity.MEDIUM)}
-
-
-def test_wheel_extension_sources_and_sdist_prefix(tmp_path: Path) -> None:
-    whl = write(tmp_path, "w-1.0-cp311-cp311-linux_x86_64.whl",
-                wheel({"w/_speedups.c": "int x;", "w/_speedups.cpython-311-x86_64-linux-gnu.so": b"\x7fELF", "w/__init__.py": ""}))
-    assert _found(whl) == {("source.c-extension", "", Severity.LOW)}
-    pure = write(tmp_path, "p-1.0-py3-none-any.whl", wheel({"p/helper.c": "int x;", "p/__init__.py": ""}))
-    assert _found(pure) == set()
-    sd = write(tmp_path, "w-1.0.tar.gz", sdist({".env": "X=k3j4h5g6f7d8s9a0\n", "w/__init__.py": ""}, name="w"))
-    assert _found(sd) == {("file.dotenv", "!/w-1.0.0/.env", Severity.HIGH)}
-
-
-def test_build_paths_in_maps(tmp_path: Path) -> None:
-    data = '{"version":3,"sources":["webpack:///Users/alice/work/app/src/a.js"],"mappings":"A"}'
-    assert _found(write(tmp_path, "m.tgz", npm_tarball({"dist/a.js.map": data}))) == {
-        ("file.build-paths", "!/package/dist/a.js.map", Severity.LOW)}
-
-
-def test_directory_target(tmp_path: Path) -> None:
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / ".env").write_text("A=k3j4h5g6f7d8s9a0q1\n")
-    path = tmp_path / "pkg"
-    verdict = scan([str(path)], Config())
-    assert [(f.rule_id, str(f.origin)) for f in verdict.blocking] == [("file.dotenv", f"{path}/.env")]
-
-
-@pytest.mark.parametrize(("text", "message"), [
-    ('[[files]]\nid = "x.y"\npatterns = ["a"]\nseverity = "high"\nreason = "r"\nexamples = ["a", "a"]\n'
-     'negative-examples = ["b", "c"]\ncontent = "magic"', "content: unknown check 'magic'"),
-    ('[[files]]\nid = "x.y"\npatterns = ["a"]\nseverity = "high"\nreason = "r"\nexamples = ["a"]\nnegative-examples = []',
-     "needs at least 2 examples"),
-    ('[[files]]\nid = "x.y"\npatterns = ["a"]\nseverity = "dire"\nreason = "r"', "severity"),
+@pytest.mark.parametrize(("extra", "message"), [
+    ("", None),
+    ('colour = "red"\n', "rules/files.toml: x.y: unknown key 'colour'"),
+    ('[[files]]\n' + _MINIMAL, "rules/files.toml: x.y: duplicate id"),
 ])
-def test_bad_file_rules(text: str, message: str) -> None:
-    with pytest.raises(RuleError, match=message):
+def test_rule_document_errors_name_file_and_rule(extra: str, message: str | None) -> None:
+    text = "[[files]]\n" + _MINIMAL + extra
+    if message is None:
+        [rule] = parse_file_rules(text)
+        assert (rule.id, rule.severity, rule.kinds[0]) == ("x.y", Severity.HIGH, "npm")
+        return
+    with pytest.raises(RuleError) as caught:
+        parse_file_rules(text)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(("key", "value", "problem"), [
+    ("severity", '"dire"', "severity: expected one of"),
+    ("category", '"credential"', "category: expected one of sensitive-file, source-code"),
+    ("patterns", '["!"]', "pattern '!'"),
+    ("patterns", '["!a.txt"]', "every pattern is a negation"),
+    ("patterns", '["# comment"]', "selects nothing"),
+    ("patterns", '"a.txt"', "patterns: expected a list"),
+    ("examples", '["b.txt", "a.txt"]', "example does not match: 'b.txt'"),
+    ("negative-examples", '["a.txt", "c"]', "negative example matches: 'a.txt'"),
+    ("examples", '["a.txt"]', "needs at least 2 examples"),
+    ("content", '"magic"', "content: unknown check 'magic'"),
+    ("when", '"full-moon"', "when: unknown condition 'full-moon'"),
+    ("kinds", '["npm", "jar"]', "kinds: expected some of"),
+    ("aggregate", '"yes"', "aggregate: expected true or false"),
+    ("references", '["http://example.com"]', "references: expected https://"),
+    ("title", '""', "title: expected a non-empty string"),
+])
+def test_invalid_rule_raises_rule_error_naming_the_rule(key: str, value: str, problem: str) -> None:
+    lines = [line for line in _MINIMAL.splitlines() if not line.startswith(f"{key} =")]
+    text = "[[files]]\n" + "\n".join(lines) + f"\n{key} = {value}\n"
+    with pytest.raises(RuleError, match=r"^f\.toml: x\.y: ") as caught:
         parse_file_rules(text, "f.toml")
+    assert problem in str(caught.value)
 
 
-def test_tar_member_in_nested_path_is_not_a_top_level_file(tmp_path: Path) -> None:
-    data = tar_bytes({"site/docs/.env.example": "KEY=<value>\n", "site/index.html": "x"})
-    assert _found(write(tmp_path, "s.tar.gz", data)) == set()
+def test_a_content_check_cannot_be_aggregated_or_cover_folders() -> None:
+    text = "[[files]]\n" + _MINIMAL + 'content = "private-key"\naggregate = true\n'
+    with pytest.raises(RuleError, match="content check judges single files"):
+        parse_file_rules(text)
+
+
+def test_bad_id_and_bad_toml() -> None:
+    with pytest.raises(RuleError, match=r"^rules/files\.toml: 'X': id: expected"):
+        parse_file_rules('[[files]]\nid = "X"\n')
+    with pytest.raises(RuleError, match=r"^rules/files\.toml: not valid TOML"):
+        parse_file_rules("[[files]\n")
+    with pytest.raises(RuleError, match="unknown top-level key 'rules'"):
+        parse_file_rules("[[rules]]\n")
+
+
+# -- content checks, payload beside verdict (None = not a finding) ------------------------------
+
+
+@pytest.mark.parametrize(("check", "payload", "detail"), [
+    (env_file, b"API_URL=https://api.acme.io\nDB_PASSWORD='k3j4h5g6f7'\nexport REGION=eu\n",
+     "3 values: API_URL, DB_PASSWORD, REGION"),
+    (env_file, b"# nothing here\nAPI_KEY=\n", "no values set"),
+    (env_values, b"API_KEY=<your-api-key>\nDB_PASSWORD=\nTOKEN=${TOKEN}\nSECRET=changeme\nPORT=3000\n", None),
+    (env_values, b"API_KEY=your_api_key_here # from the dashboard\nDEBUG=false\n", None),
+    (env_values, b'API_KEY="k3j4h5g6f7d8s9a0q1w2"\nPORT=3000\n', "1 value that is not a placeholder: API_KEY"),
+    (npmrc_credentials, b"//npm.pkg.github.com/:_authToken=${NPM_TOKEN}\nregistry=https://r.example/\n", None),
+    (npmrc_credentials, b"save-exact=true\n", None),
+    (npmrc_credentials, b"//npm.pkg.github.com/:_authToken=npm_k3j4h5g6f7d8s9a0q1w2e3r4t5y6u7i8o9p0\n",
+     "1 literal credential for //npm.pkg.github.com/"),
+    (npmrc_credentials, b"_auth = dXNlcjpwYXNzd29yZA==\n", "1 literal credential for default registry"),
+    (private_key, pem("CERTIFICATE").encode(), None),
+    (private_key, pem("PRIVATE KEY").encode(), "PRIVATE KEY block"),
+    (private_key, pem("RSA PRIVATE KEY").encode(), "RSA PRIVATE KEY block"),
+    (private_key, b"-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n", None),
+    (private_key, b"PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 1\nAAAA\n", "PuTTY private key"),
+    (database_dump, MYSQL_DUMP.encode(), f"mysqldump output, {len(MYSQL_DUMP)} B"),
+    (database_dump, MIGRATION.encode(), None),
+    (database_dump, b"REDIS0011\xfa\x09redis-ver", "Redis RDB snapshot, 20 B"),
+    (sqlite, b"SQLite format 3\x00" + bytes(84), "SQLite database, 100 B"),
+    (sqlite, b"\x00\x06\x15\x61 berkeley db", None),
+    (core_dump, elf_core(), "ELF core dump, 256 B"),
+    (core_dump, elf_shared_object(), None),
+    (core_dump, b"MDMP\x93\xa7\x00\x00", "Windows minidump, 8 B"),
+    (core_dump, b"module.exports = require('./core');\n", None),
+    (build_paths, source_map(["webpack:///Users/alice/work/app/src/a.ts", "/Users/alice/work/app/src/b.ts"]).encode(),
+     "/Users/alice/ in 2 sources"),
+    (build_paths, source_map(["file:///C:/Users/bob/app/a.ts"]).encode(), "C:/Users/bob/ in 1 source"),
+    (build_paths, source_map(["C:\\Users\\bob\\app\\a.ts"]).encode(), "C:\\Users\\bob\\ in 1 source"),
+    (build_paths, source_map(["../src/a.ts", "../node_modules/x/index.js"],
+                             ["// see /Users/alice/notes.txt\n", "x"]).encode(), None),
+    (build_paths, b'{"version":3,"sourceRoot":"/home/ci/build/","sources":["a.ts"],"mappings":""}',
+     "/home/ci/ in 1 source"),
+])
+def test_content_checks(check, payload: bytes, detail: str | None) -> None:  # type: ignore[no-untyped-def]
+    assert check(payload) == detail
+
+
+# -- paths inside the package -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "kind", "inside"), [
+    ("package/.env", "npm", ".env"),
+    ("package/src/a.ts", "npm", "src/a.ts"),
+    ("./package/.env", "npm", ".env"),
+    ("widget-1.0.0/.env", "sdist", ".env"),
+    ("widget/tests/test_a.py", "wheel", "widget/tests/test_a.py"),
+    ("package/.env", "archive", "package/.env"),
+    ("src/.env", "directory", "src/.env"),
+    ("/home/me/proj/.env", "file", "home/me/proj/.env"),
+    ("C:\\proj\\..\\.aws\\credentials", "file", "proj/.aws/credentials"),
+])
+def test_package_path(path: str, kind: str, inside: str) -> None:
+    assert package_path(path, kind) == inside
+
+
+@pytest.mark.parametrize(("origin", "kind"), [
+    (Origin(("x.tgz", "package/.env")), "npm"),
+    (Origin(("w-1.0-py3-none-any.whl", "w/.env")), "wheel"),
+    (Origin(("w-1.0.tar.gz", "w-1.0/.env")), "sdist"),
+    (Origin(("w-1.0-py3-none-any.whl", "w-1.0.dist-info/RECORD")), "wheel"),
+    (Origin(("bundle.zip", "docs/.env")), "archive"),
+    (Origin(("checkout", ".env"), in_directory=True), "directory"),
+    (Origin((".env",)), "file"),
+])
+def test_infer_kind(origin: Origin, kind: str) -> None:
+    assert infer_kind(origin) == kind
+
+
+# -- sensitive files in real archives -----------------------------------------------------------
+
+
+def test_npm_package_with_every_kind_of_sensitive_file(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "index.js": "module.exports = 1;\n",
+        ".env": "API_URL=https://api.acme.io\nDB_PASSWORD=k3j4h5g6f7d8s9a0\nSENTRY_DSN=https://k3j4@o1.ingest.io/2\n",
+        ".npmrc": "//registry.npmjs.org/:_authToken=npm_k3j4h5g6f7d8s9a0q1w2e3r4t5y6u7i8o9p0\n",
+        ".pypirc": "[pypi]\nusername = __token__\n",
+        "deploy/.aws/credentials": "[default]\naws_access_key_id = AKIA...\n",
+        ".docker/config.json": '{"auths": {}}',
+        "certs/server.key": pem("EC PRIVATE KEY"),
+        "keys/id_ed25519": "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+        "signing.p12": b"\x30\x82\x0a\x01",
+        "infra/terraform.tfstate": '{"version": 4}',
+        ".bash_history": "export TOKEN=abc\n",
+        "backup.sql": MYSQL_DUMP,
+        "core.4242": elf_core(),
+        "npm-debug.log": "0 info it worked if it ends with ok\n",
+        "dist/index.js.map": source_map(["/Users/alice/src/widget/index.ts"]),
+    }
+    path = write(tmp_path, "widget-1.0.0.tgz", npm_tarball(files))
+    assert found(path) == {
+        ("file.dotenv", "A!/package/.env"),
+        ("file.npmrc", "A!/package/.npmrc"),
+        ("file.pypirc", "A!/package/.pypirc"),
+        ("file.aws-credentials", "A!/package/deploy/.aws/credentials"),
+        ("file.docker-config", "A!/package/.docker/config.json"),
+        ("file.private-key", "A!/package/certs/server.key"),
+        ("file.ssh-key", "A!/package/keys/id_ed25519"),
+        ("file.keystore", "A!/package/signing.p12"),
+        ("file.terraform-state", "A!/package/infra/terraform.tfstate"),
+        ("file.shell-history", "A!/package/.bash_history"),
+        ("file.database-dump", "A!/package/backup.sql"),
+        ("file.core-dump", "A!/package/core.4242"),
+        ("file.package-manager-log", "A!/package/npm-debug.log"),
+        ("file.build-paths", "A!/package/dist/index.js.map"),
+    }
+    findings = {f.rule_id: f for f in detect(path)}
+    assert findings["file.dotenv"].message.startswith(
+        "package/.env ships environment variables (3 values: API_URL, DB_PASSWORD, SENTRY_DSN); ")
+    assert findings["file.dotenv"].severity is Severity.HIGH
+    assert findings["file.dotenv"].key == "file.dotenv:.env"
+    assert findings["file.build-paths"].message.startswith(
+        "package/dist/index.js.map ships absolute build-machine paths in a source map (/Users/alice/ in 1 source)")
+    assert findings["file.build-paths"].severity is Severity.LOW
+    assert findings["file.npmrc"].message.startswith(
+        "package/.npmrc ships npm configuration with a literal credential (1 literal credential for "
+        "//registry.npmjs.org/)")
+    # Messages name keys and registries, never values.
+    assert not any("k3j4" in f.message or "npm_" in f.message for f in findings.values())
+
+
+def test_the_negatives_that_matter(tmp_path: Path) -> None:
+    files = {
+        "index.js": "module.exports = 1;\n",
+        ".env.example": "API_KEY=<your-api-key>\nDB_PASSWORD=\nTOKEN=${TOKEN}\nPORT=3000\n",
+        ".npmrc": "//npm.pkg.github.com/:_authToken=${NPM_TOKEN}\n@acme:registry=https://npm.pkg.github.com\n",
+        "certs/ca.pem": pem("CERTIFICATE"),
+        "keys/id_ed25519.pub": "ssh-ed25519 AAAAC3Nza alice@laptop\n",
+        "db/migrations/0001_init.sql": MIGRATION,
+        "src/core/index.js": "module.exports = {};\n",
+        "dist/index.js.map": source_map(["../src/index.ts"], ["// built on /Users/alice/ by hand\n"]),
+        "CHANGELOG.md": "# 1.0.0\n",
+        ".gitignore": "node_modules\n",
+    }
+    path = write(tmp_path, "widget-1.0.0.tgz", npm_tarball(files))
+    assert found(path) == set()
+
+
+def test_template_with_real_values_is_medium_and_names_the_keys(tmp_path: Path) -> None:
+    files = {".env.example": "API_KEY=k3j4h5g6f7d8s9a0q1w2\nDEBUG=true\n", "config/.env.sample": "A=<a>\n"}
+    findings = detect(write(tmp_path, "t.tgz", npm_tarball(files)))
+    finding = one(findings, "file.dotenv-template")
+    assert (str(finding.origin).split("!", 1)[1], finding.severity) == ("/package/.env.example", Severity.MEDIUM)
+    assert "(1 value that is not a placeholder: API_KEY)" in finding.message
+    assert len(findings) == 1
+
+
+def test_vcs_folder_is_one_finding_per_folder_root_with_its_count(tmp_path: Path) -> None:
+    files = {".git/HEAD": "ref: refs/heads/main\n", ".git/config": "[core]\n", ".git/objects/ab/cdef": "x",
+             "vendor/lib/.hg/store/00manifest.i": "x", ".gitignore": "x", ".github/FUNDING.yml": "x"}
+    path = write(tmp_path, "g.tgz", npm_tarball(files))
+    findings = [f for f in detect(path) if f.rule_id == "file.vcs"]
+    assert {(str(f.origin), f.message.split(";")[0], f.key) for f in findings} == {
+        (f"{path}!/package/.git/", "package/.git/ ships version control data (3 files)", "file.vcs:.git/"),
+        (f"{path}!/package/vendor/lib/.hg/", "package/vendor/lib/.hg/ ships version control data (1 file)",
+         "file.vcs:vendor/lib/.hg/"),
+    }
+
+
+def test_gcloud_folder_once_and_adc_file_on_its_own(tmp_path: Path) -> None:
+    files = {".config/gcloud/credentials.db": "x", ".config/gcloud/access_tokens.db": "x",
+             "ci/application_default_credentials.json": "{}"}
+    assert found(write(tmp_path, "g.tgz", npm_tarball(files))) == {
+        ("file.gcloud", "A!/package/.config/gcloud/"),
+        ("file.gcloud", "A!/package/ci/application_default_credentials.json"),
+    }
+
+
+def test_low_severity_leftovers_are_one_finding_per_artifact(tmp_path: Path) -> None:
+    files = {".DS_Store": b"\x00\x00\x00\x01Bud1", "lib/.DS_Store": b"Bud1", ".idea/workspace.xml": "<x/>",
+             "logs/build.log": "ok\n", "coverage/lcov-report/index.html": "<html/>", "coverage/lcov.info": "TN:\n",
+             "CLAUDE.md": "# notes\n", ".claude/settings.local.json": "{}", "tools/__pycache__/x.cpython-311.pyc": b"\x00"}
+    path = write(tmp_path, "w.tgz", npm_tarball(files))
+    findings = detect(path)
+    assert {(f.rule_id, str(f.origin), f.severity) for f in findings} == {
+        ("file.editor-junk", str(path), Severity.LOW),
+        ("file.log", str(path), Severity.LOW),
+        ("file.coverage", str(path), Severity.LOW),
+        ("file.agent-notes", str(path), Severity.LOW),
+        ("file.agent-config", str(path), Severity.MEDIUM),
+        ("file.bytecode", str(path), Severity.LOW),
+    }
+    assert one(findings, "file.editor-junk").message.startswith(
+        "Editor and OS metadata: 3 files ship (.idea/ (1 file), .DS_Store, lib/.DS_Store); ")
+    assert one(findings, "file.coverage").message.startswith(
+        "Test coverage output: 2 files ship (coverage/lcov-report/ (1 file), coverage/lcov.info); ")
+    assert {f.key for f in findings} == {f.rule_id for f in findings}
+
+
+def test_aggregate_fingerprint_survives_a_version_bump(tmp_path: Path) -> None:
+    old = write(tmp_path, "w-1.0.0.tgz", npm_tarball({"test/a.test.js": "x"}, version="1.0.0"))
+    new = write(tmp_path, "w-1.1.0.tgz", npm_tarball({"test/a.test.js": "x", "test/b.test.js": "y"}, version="1.1.0"))
+    assert one(detect(old), "source.tests").fingerprint == one(detect(new), "source.tests").fingerprint
+
+
+# -- shipped source code ------------------------------------------------------------------------
+
+
+def test_typescript_sources_beside_a_compiled_build(tmp_path: Path) -> None:
+    path = write(tmp_path, "widget-1.0.0.tgz", ts_library(extra={"src/greet.test.ts": "test()", "src/App.tsx": "x"}))
+    findings = detect(path)
+    assert {(f.rule_id, str(f.origin)) for f in findings} == {
+        ("source.original", str(path)), ("source.tests", str(path))}
+    original = one(findings, "source.original")
+    assert original.severity is Severity.MEDIUM and original.category is Category.SOURCE_CODE
+    # src/index.d.ts is a declaration file, and the test file is source.tests' business.
+    assert original.message.startswith(
+        "Original sources beside the compiled build: 3 files ship (src/App.tsx, src/greet.ts, src/index.ts); ")
+
+
+def test_sources_are_not_reported_when_the_package_runs_from_them(tmp_path: Path) -> None:
+    ts_main = write(tmp_path, "a.tgz", ts_library({"main": "src/index.ts", "types": "src/index.ts"}))
+    assert found(ts_main) == set()
+    # exports pointing at a .ts file anywhere means the sources are the code
+    ts_export = write(tmp_path, "b.tgz", ts_library({"exports": {".": {"bun": "./src/index.ts",
+                                                                       "default": "./dist/index.js"}}}))
+    assert found(ts_export) == set()
+    # main declared but the compiled file is not shipped: nothing says the sources are redundant
+    missing = write(tmp_path, "c.tgz", ts_library({"main": "build/index.js"}))
+    assert found(missing) == set()
+
+
+@pytest.mark.parametrize("manifest", [
+    {"exports": {".": {"types": "./dist/index.d.ts", "import": "./dist/index.js"}}},
+    {"exports": {"./*": "./dist/*.js"}, "main": None},
+    {"main": "dist/index"},
+    {"main": None, "module": "./dist/index.js"},
+    {"main": None, "bin": {"widget": "./dist/index.js"}},
+])
+def test_compiled_entry_forms(tmp_path: Path, manifest: dict[str, object]) -> None:
+    path = write(tmp_path, "w.tgz", ts_library(manifest))
+    assert found(path) == {("source.original", "A")}
+
+
+def test_tests_ci_and_build_configs_in_npm(tmp_path: Path) -> None:
+    files = {"index.js": "x", "test/index.js": "x", "__tests__/b.js": "x", "lib/a.spec.js": "x",
+             "fixtures/key.json": "{}", ".github/workflows/release.yml": "on: push\n", ".gitlab-ci.yml": "x",
+             "tsconfig.json": "{}", "tsconfig.build.json": "{}", "webpack.config.js": "x", "jest.config.js": "x",
+             "node_modules/dep/test/a.js": "x", "node_modules/dep/tsconfig.json": "{}"}
+    findings = detect(write(tmp_path, "t.tgz", npm_tarball(files)))
+    assert {(f.rule_id, f.severity) for f in findings} == {
+        ("source.tests", Severity.LOW), ("source.ci-config", Severity.LOW), ("source.build-config", Severity.LOW)}
+    assert one(findings, "source.tests").message.startswith(
+        "Tests and fixtures: 4 files ship (__tests__/ (1 file), fixtures/ (1 file), test/ (1 file), lib/a.spec.js); ")
+    assert one(findings, "source.build-config").message.startswith(
+        "Build and tooling configuration: 4 files ship (jest.config.js, tsconfig.build.json, tsconfig.json, "
+        "webpack.config.js); ")
+
+
+def test_wheel_tests_and_extension_sources(tmp_path: Path) -> None:
+    files = {"tests/test_core.py": "def test(): pass\n", "speedy/conftest.py": "", "speedy/core.pxd": "cdef int x\n"}
+    path = write(tmp_path, "speedy-1.0.0-cp311-cp311-linux_x86_64.whl", extension_wheel(files))
+    findings = detect(path)
+    assert {(f.rule_id, str(f.origin)) for f in findings} == {
+        ("source.tests", str(path)), ("source.c-extension", str(path))}
+    assert one(findings, "source.c-extension").message.startswith(
+        "C and Cython sources of a compiled extension: 3 files ship (speedy/_core.c, speedy/_fast.pyx, "
+        "speedy/core.pxd); ")
+
+
+def test_pure_wheel_with_c_helpers_and_bytecode_is_fine(tmp_path: Path) -> None:
+    files = {"speedy/__pycache__/x.cpython-311.pyc": b"\x00", "speedy/data/helper.c": "int x;\n"}
+    path = write(tmp_path, "speedy-1.0.0-py3-none-any.whl", extension_wheel(files, compiled=False))
+    assert found(path) == set()
+
+
+def test_sdist_keeps_its_tests_but_not_secrets_or_bytecode(tmp_path: Path) -> None:
+    extra: dict[str, str | bytes] = {".env": "X=k3j4h5g6f7d8s9a0\n", "src/speedy/__pycache__/a.cpython-311.pyc": b"\x00",
+                                     ".github/workflows/ci.yml": "on: push\n", ".git/HEAD": "ref\n"}
+    path = write(tmp_path, "speedy-1.0.0.tar.gz", python_sdist(extra))
+    findings = detect(path)
+    assert {(f.rule_id, str(f.origin)) for f in findings} == {
+        ("file.dotenv", f"{path}!/speedy-1.0.0/.env"),
+        ("file.bytecode", str(path)),
+        ("file.vcs", f"{path}!/speedy-1.0.0/.git/"),
+    }
+    assert one(findings, "file.vcs").key == "file.vcs:.git/"
+
+
+# -- targets that are not packages --------------------------------------------------------------
+
+
+def test_directory_target_has_no_vcs_or_source_findings(tmp_path: Path) -> None:
+    checkout = tmp_path / "checkout"
+    for name, text in {".git/HEAD": "ref\n", "package.json": '{"name": "w", "main": "dist/index.js"}',
+                       "dist/index.js": "x", "src/index.ts": "x", "test/a.test.js": "x",
+                       ".env": "API_KEY=k3j4h5g6f7d8s9a0\n", ".vscode/settings.json": "{}"}.items():
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / name).write_text(text)
+    assert {(f.rule_id, str(f.origin)) for f in detect(checkout)} == {
+        ("file.dotenv", f"{checkout}/.env"), ("file.editor-junk", str(checkout))}
+
+
+def test_single_file_targets_as_a_pre_commit_hook_passes_them(tmp_path: Path) -> None:
+    (tmp_path / "certs").mkdir()
+    key = tmp_path / "certs" / "server.pem"
+    key.write_text(pem("PRIVATE KEY"))
+    cert = tmp_path / "certs" / "ca.pem"
+    cert.write_text(pem("CERTIFICATE"))
+    pypirc = tmp_path / ".pypirc"
+    pypirc.write_text("[pypi]\npassword = x\n")
+    test_file = tmp_path / "test_app.py"
+    test_file.write_text("def test(): pass\n")
+    assert {(f.rule_id, str(f.origin)) for t in (key, cert, pypirc, test_file) for f in detect(t)} == {
+        ("file.private-key", str(key)), ("file.pypirc", str(pypirc))}
+
+
+def test_members_of_nested_archives_are_left_to_the_content_rules(tmp_path: Path) -> None:
+    inner = npm_tarball({".env": "A=k3j4h5g6f7d8s9a0\n"})
+    path = write(tmp_path, "bundle.tgz", npm_tarball({"vendor/inner.tgz": inner, "index.js": "x"}))
+    assert found(path) == set()
+
+
+def test_plain_archive_judges_paths_as_they_are(tmp_path: Path) -> None:
+    data = tar_bytes({"site/docs/.env.example": "KEY=<value>\n", "site/index.html": "x", "site/.env": "A=1234567\n",
+                      "site/test/a.js": "x"})
+    assert found(write(tmp_path, "site.tar.gz", data)) == {("file.dotenv", "A!/site/.env")}
+
+
+@pytest.mark.parametrize("kind_hint", ["", "npm", "archive"])
+def test_kind_hint_only_changes_keys(tmp_path: Path, kind_hint: str) -> None:
+    path = write(tmp_path, "w.tgz", npm_tarball({"certs/tls.key": pem("PRIVATE KEY")}))
+    [finding] = detect(path, kind_hint)
+    assert (finding.rule_id, str(finding.origin)) == ("file.private-key", f"{path}!/package/certs/tls.key")
+    assert finding.key == ("file.private-key:package/certs/tls.key" if kind_hint == "archive"
+                           else "file.private-key:certs/tls.key")
+
+
+def test_unknown_kind_hint_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="kind_hint"):
+        DETECTOR.member(Origin(("x.tgz", "package/.env")), b"", "jar")
+
+
+def test_both_a_file_finding_and_room_for_the_credential_one(tmp_path: Path) -> None:
+    # The detector adds only the file finding; the content matcher reports the token in the same member.
+    path = write(tmp_path, "w.whl", wheel({"w/.npmrc": "//r.example/:_authToken=npm_k3j4h5g6f7d8s9a0q1w2e3r4\n"}))
+    [finding] = detect(path)
+    assert (finding.rule_id, finding.category, finding.secret, finding.span) == (
+        "file.npmrc", Category.SENSITIVE_FILE, None, None)
+
+
+def test_sdist_builder_layout(tmp_path: Path) -> None:
+    # The sdist helper's root folder is what package_path strips.
+    path = write(tmp_path, "x-2.0.tar.gz", sdist({".bash_history": "ls\n"}, name="x", version="2.0"))
+    assert found(path) == {("file.shell-history", "A!/x-2.0/.bash_history")}
