@@ -359,3 +359,6 @@ class Rule:
     examples: tuple[str, ...]
     negative_examples: tuple[str, ...]
     source: str = ""
+    # The match starts at the keyword: the regex runs anchored at each hit (re.match), not over a
+    # window (re.finditer). Much cheaper for rules whose keyword is common (URL schemes).
+    anchored: bool = False

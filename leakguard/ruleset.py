@@ -30,7 +30,7 @@ _ALLOWED_KEYS = frozenset(
     {
         "id", "title", "category", "severity", "keywords", "regex", "secret-group", "min-entropy",
         "validator", "paths", "window", "references", "examples", "negative-examples",
-        "no-keywords-reason",
+        "no-keywords-reason", "anchored",
     }
 )
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)+$")
@@ -56,6 +56,7 @@ class RuleSpec:
     negative_examples: tuple[str, ...]
     no_keywords_reason: str | None
     source: str
+    anchored: bool = False
 
 
 def _str_tuple(raw: Mapping[str, Any], key: str, where: str, rule_id: str) -> tuple[str, ...]:
@@ -63,6 +64,13 @@ def _str_tuple(raw: Mapping[str, Any], key: str, where: str, rule_id: str) -> tu
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise RuleError.in_rule(where, rule_id, f"{key}: expected a list of strings")
     return tuple(value)
+
+
+def _flag(raw: Mapping[str, Any], key: str, where: str, rule_id: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise RuleError.in_rule(where, rule_id, f"{key}: expected true or false")
+    return value
 
 
 def parse_spec(raw: Mapping[str, Any], where: str) -> RuleSpec:
@@ -105,6 +113,7 @@ def parse_spec(raw: Mapping[str, Any], where: str) -> RuleSpec:
         negative_examples=_str_tuple(raw, "negative-examples", where, rule_id),
         no_keywords_reason=optional("no-keywords-reason", str),
         source=where,
+        anchored=_flag(raw, "anchored", where, rule_id),
     )
 
 
@@ -129,6 +138,8 @@ def compile_spec(spec: RuleSpec) -> Rule:
     for keyword in spec.keywords:
         if not keyword or keyword != keyword.lower() or not keyword.isascii():
             raise fail(f"keyword {keyword!r} must be non-empty lower-case ASCII")
+    if spec.anchored and not spec.keywords:
+        raise fail("anchored: an anchored rule needs keywords (its match starts at one)")
     if not spec.keywords and not spec.no_keywords_reason:
         raise fail("keywords: a rule without keywords must say why in no-keywords-reason")
     group = spec.secret_group
@@ -160,6 +171,7 @@ def compile_spec(spec: RuleSpec) -> Rule:
         examples=spec.examples,
         negative_examples=spec.negative_examples,
         source=spec.source,
+        anchored=spec.anchored,
     )
 
 

@@ -70,3 +70,15 @@ def test_keywordless_rule_with_reason_loads() -> None:
 def test_not_toml() -> None:
     with pytest.raises(RuleError, match=r"rules/x\.toml: not valid TOML"):
         parse_file("[[rules]\n", "rules/x.toml")
+
+
+def test_anchored_rules_match_at_the_keyword_only() -> None:
+    from leakguard.match import Matcher
+
+    text = GOOD.replace('severity = "critical"', 'severity = "critical"\nanchored = true')
+    [rule] = parse_file(text, "r.toml")
+    assert rule.anchored
+    matcher = Matcher([rule])
+    assert [s for *_, s in matcher.matches(b"x = acme_k3j4h5g6f7d8s9a0q1w2")] == [b"acme_k3j4h5g6f7d8s9a0q1w2"]
+    with pytest.raises(RuleError, match="anchored: expected true or false"):
+        parse_file(GOOD.replace('severity = "critical"', 'severity = "critical"\nanchored = "yes"'), "r.toml")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pathspec
 
 from leakguard.match import prefilter
-from leakguard.match.confirm import confirm, merge_windows
+from leakguard.match.confirm import confirm, confirm_at, merge_windows
 from leakguard.model import Blob, Finding, Rule, Secret, Span
 
 
@@ -78,6 +78,9 @@ class Matcher:
             rule = self.rules[index]
             spec = self._paths.get(index)
             if spec is not None and not spec.match_file(path):
+                continue
+            if rule.anchored:
+                found.extend((rule, s, e, secret) for s, e, secret in confirm_at(rule, data, hits[index]))
                 continue
             if not rule.keywords:
                 windows = [(lo, len(data) if hi is None else hi)]

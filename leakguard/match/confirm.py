@@ -36,6 +36,22 @@ def accept(rule: Rule, secret: bytes) -> bool:
     return rule.validator is None or VALIDATORS[rule.validator](secret)
 
 
+def confirm_at(rule: Rule, data: bytes, starts: Iterable[int]) -> Iterator[tuple[int, int, bytes]]:
+    """``(start, end, secret)`` of accepted matches beginning exactly at keyword hits."""
+    seen: set[tuple[int, int]] = set()
+    for start in sorted(set(starts)):
+        match = rule.pattern.match(data, start, min(len(data), start + rule.window))
+        if match is None:
+            continue
+        span = match.span(rule.secret_group)
+        if span[0] < 0 or span in seen:
+            continue
+        seen.add(span)
+        secret = data[span[0] : span[1]]
+        if accept(rule, secret):
+            yield span[0], span[1], secret
+
+
 def confirm(rule: Rule, data: bytes, windows: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int, bytes]]:
     """``(start, end, secret)`` of every accepted match of ``rule`` inside ``windows``."""
     seen: set[tuple[int, int]] = set()
