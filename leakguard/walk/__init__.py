@@ -48,6 +48,7 @@ READ_CHUNK = 1024 * 1024
 # Errors that mean "this container's bytes are damaged", from every decoder we use.
 # ValueError, struct.error, IndexError, KeyError and OverflowError come out of zipfile and tarfile
 # on forged offsets and sizes (found by fuzzing: zipfile seeks to a negative offset).
+ARTIFACT_LIMITS = frozenset({"max_total_bytes", "max_ratio", "max_members"})
 CORRUPT = (tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError,
            struct.error, IndexError, KeyError, OverflowError)
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -98,6 +99,21 @@ class _Walk:
     # -- targets -------------------------------------------------------------------------------
 
     def target(self, path: Path) -> Iterator[Event]:
+        yield from self._bounded(self._target(path))
+        yield self._end()
+
+    def stdin(self, stream: IO[bytes]) -> Iterator[Event]:
+        yield from self._bounded(self._stdin(stream))
+        yield self._end()
+
+    def _bounded(self, events: Iterator[Event]) -> Iterator[Event]:
+        """An artifact-wide limit ends the artifact's walk with one finding at its root."""
+        try:
+            yield from events
+        except LimitHit as hit:
+            yield from self._limit(self.root, hit)
+
+    def _target(self, path: Path) -> Iterator[Event]:
         if path.is_symlink():
             yield _finding(self.root, "walk.link", Severity.HIGH, "target is a symbolic link; not followed")
             yield Unscanned(self.root, "symbolic link, not followed")
@@ -112,18 +128,17 @@ class _Walk:
                     yield from self._stream(handle, self.root, 0, path.name, seekable=True)
             except OSError as exc:
                 yield Problem(self.root, "unreadable", f"cannot read: {exc.strerror or exc}")
-        yield self._end()
 
-    def stdin(self, stream: IO[bytes]) -> Iterator[Event]:
+    def _stdin(self, stream: IO[bytes]) -> Iterator[Event]:
         try:
             data = self._read(stream, self.root)
         except LimitHit as hit:
+            self._artifact_wide(hit)
             yield from self._limit(self.root, hit)
         else:
             self.sha256 = hashlib.sha256(data).hexdigest()
             self.budget.compressed_size = len(data)
             yield from self._content(data, self.root, 0, "")
-        yield self._end()
 
     def _end(self) -> ArtifactEnd:
         kind, name, version, license_ = self.manifest.describe(self.kind)
@@ -167,6 +182,7 @@ class _Walk:
             try:
                 data = self._read(inner, origin)
             except LimitHit as hit:
+                self._artifact_wide(hit)
                 yield from self._limit(origin, hit)
                 return
             except CORRUPT as exc:
@@ -185,6 +201,7 @@ class _Walk:
             try:
                 data = self._read(handle, origin)
             except LimitHit as hit:
+                self._artifact_wide(hit)
                 yield from self._limit(origin, hit)
                 return
             yield from self._content(data, origin, depth, name)
@@ -194,6 +211,7 @@ class _Walk:
         try:
             yield from events
         except LimitHit as hit:
+            self._artifact_wide(hit)
             yield from self._limit(origin, hit)
         except CORRUPT as exc:
             yield Problem(origin, "corrupt", f"corrupt or truncated archive: {_reason(exc)}")
@@ -261,6 +279,7 @@ class _Walk:
             with entry.open() as stream:
                 yield from self._read_member(stream, origin, depth, entry.name, top=top)
         except LimitHit as hit:
+            self._artifact_wide(hit)
             yield from self._limit(origin, hit)
         except NotImplementedError as exc:  # zipfile: a compression method it cannot decode
             yield Unscanned(origin, f"unsupported compression: {_reason(exc)}")
@@ -346,6 +365,7 @@ class _Walk:
             try:
                 inner = self._read(compressed.reader(fmt, io.BytesIO(data)), origin)
             except LimitHit as limit:
+                self._artifact_wide(limit)
                 yield from self._limit(origin, limit)
                 return
             except CORRUPT as exc:
@@ -384,6 +404,13 @@ class _Walk:
             parts.append(chunk)
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
+    @staticmethod
+    def _artifact_wide(hit: LimitHit) -> None:
+        """Limits of the whole artifact (bytes, ratio, members) end its walk: re-raise them to the
+        target, which reports one finding, instead of one per remaining member."""
+        if hit.limit in ARTIFACT_LIMITS:
+            raise hit
+
     def _limit(self, origin: Origin, hit: LimitHit) -> Iterator[Event]:
         yield Unscanned(origin, f"limit reached: {hit.detail}")
         yield _finding(origin, "walk.limit", Severity.CRITICAL, hit.advice())
@@ -418,10 +445,16 @@ def _strip_compression(name: str) -> str:
     return name
 
 
+# Characters that look like a path separator or a dot to a person or to a normalising tool.
+_LOOKALIKES = frozenset("\u2215\u2044\uff0f\u29f8\uff3c\u2216\u2024\uff0e\u2025")
+
+
 def _unsafe_name(name: str) -> str:
     """Why a member name is unsafe to extract, or ''."""
     if "\x00" in name:
         return "contains a NUL byte"
+    if any(c in _LOOKALIKES for c in name):
+        return f"contains a look-alike of '/' or '.' ({name!r})"
     if name.startswith(("/", "\\")) or _DRIVE.match(name):
         return f"is absolute ({name!r})"
     parts = re.split(r"[\\/]", name)

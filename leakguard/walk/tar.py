@@ -20,7 +20,16 @@ class _StrictTarInfo(tarfile.TarInfo):
         buf = tarfile_.fileobj.read(tarfile.BLOCKSIZE)
         if len(buf) < tarfile.BLOCKSIZE:
             raise tarfile.ReadError("truncated: the archive ends before its end-of-archive marker")
-        obj = cls.frombuf(buf, tarfile_.encoding, tarfile_.errors)
+        try:
+            obj = cls.frombuf(buf, tarfile_.encoding, tarfile_.errors)
+        except tarfile.EOFHeaderError:  # type: ignore[attr-defined]  # in CPython's tarfile, not in typeshed
+            raise
+        except tarfile.HeaderError as exc:
+            # tarfile ends the archive quietly at a bad header past the first: a header that lies
+            # about the size before it (pax, GNU) would hide every member after it.
+            if tarfile_.offset == 0:
+                raise
+            raise tarfile.ReadError(f"invalid header at offset {tarfile_.offset}: {exc}") from None
         obj.offset = tarfile_.fileobj.tell() - tarfile.BLOCKSIZE
         return cast(_StrictTarInfo, obj._proc_member(tarfile_))  # type: ignore[attr-defined]
 
