@@ -179,10 +179,23 @@ def _pypi(spec: str, index_url: str, cache: Path, timeout: float) -> list[Downlo
     name, wanted = match.group(1), match.group(2)
     base = index_url.rstrip("/")
     host = urllib.parse.urlsplit(base).netloc
-    url = f"{base}/pypi/{urllib.parse.quote(name)}/{urllib.parse.quote(wanted) + '/' if wanted else ''}json"
-    doc = _json(url, spec, host, timeout)
+    project = f"{base}/pypi/{urllib.parse.quote(name)}/json"
+    if wanted is None:
+        doc = _json(project, spec, host, timeout)
+        files = doc.get("urls")
+    else:
+        try:
+            release = f"{base}/pypi/{urllib.parse.quote(name)}/{urllib.parse.quote(wanted)}/json"
+            doc = _json(release, spec, host, timeout)
+            files = doc.get("urls")
+        except UsageError:
+            # Some mirrors serve only the project document: its "releases" maps versions to files.
+            doc = _json(project, spec, host, timeout)
+            files = _table(doc, "releases").get(wanted)
+            if files is None:
+                raise UsageError(f"{spec}: no version {wanted} of {name} on {host}") from None
+            doc = {**doc, "info": {**_table(doc, "info"), "version": wanted}}
     info: dict[str, Any] = _table(doc, "info")
-    files = doc.get("urls")
     if not isinstance(files, list) or not files:
         raise UsageError(f"{spec}: the release has no files on {host}")
     downloads = []

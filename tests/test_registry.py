@@ -113,3 +113,16 @@ def test_cli_scans_specs_and_diffs_against_the_published_release(tmp_path: Path)
         assert [a["path"] for a in json.loads(gate.stdout)["diff"][0]["added"]] == ["package/cli.js.map"]
         missing = run_cli("scan", "--registry", reg.base, "npm:@acme/none", cwd=tmp_path, env=env)
         assert missing.returncode == 2 and "not found" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_pypi_version_from_the_project_document_when_the_version_endpoint_is_missing(tmp_path: Path) -> None:
+    whl = wheel({"demo/__init__.py": ""}, name="demo", version="0.9")
+    with serve() as reg:
+        reg.pypi_release("demo", "0.9", {"demo-0.9-py3-none-any.whl": whl})
+        doc = json.loads(reg.routes.pop("/pypi/demo/0.9/json")[0])
+        project = {"info": {"name": "demo", "version": "1.0"}, "urls": [], "releases": {"0.9": doc["urls"]}}
+        reg.routes["/pypi/demo/json"] = (json.dumps(project).encode(), "application/json")
+        [download] = registry.resolve("pypi:demo==0.9", index_url=reg.base, cache=tmp_path)
+        assert (download.path.name, download.version) == ("demo-0.9-py3-none-any.whl", "0.9")
+        with pytest.raises(UsageError, match=r"no version 2\.0 of demo"):
+            registry.resolve("pypi:demo==2.0", index_url=reg.base, cache=tmp_path)
