@@ -97,20 +97,30 @@ class Matcher:
         """
         if ranges is None:
             ranges = [(blob.scan_from, len(blob.data) if blob.scan_to is None else blob.scan_to)]
-        for lo, hi in ranges:
-            for rule, start, end, secret in self.matches(blob.data, blob.origin.inner, lo, hi):
-                span = locate(blob.data, start, end)
-                if not blob.whole:
-                    span = Span(start + blob.offset, end + blob.offset, span.line + blob.lines_before, span.column)
-                yield Finding(
-                    rule_id=rule.id,
-                    category=rule.category,
-                    severity=rule.severity,
-                    origin=blob.origin,
-                    message=rule.title,
-                    span=span,
-                    secret=Secret(secret),
-                )
+        data = blob.data
+        # Lines are counted incrementally between findings in offset order: counting from the
+        # start for every finding is quadratic in a large member with many findings.
+        found = sorted((m for lo, hi in ranges for m in self.matches(data, blob.origin.inner, lo, hi)),
+                       key=lambda m: (m[1], m[0].id))
+        line, counted, line_start = 1, 0, 0
+        for rule, start, end, secret in found:
+            newlines = data.count(b"\n", counted, start)
+            if newlines:
+                line += newlines
+                line_start = data.rfind(b"\n", counted, start) + 1
+            counted = start
+            span = Span(start, end, line, start - line_start + 1)
+            if not blob.whole:
+                span = Span(start + blob.offset, end + blob.offset, line + blob.lines_before, span.column)
+            yield Finding(
+                rule_id=rule.id,
+                category=rule.category,
+                severity=rule.severity,
+                origin=blob.origin,
+                message=rule.title,
+                span=span,
+                secret=Secret(secret),
+            )
 
 
 def _most_severe(found: list[tuple[Rule, int, int, bytes]]) -> list[tuple[Rule, int, int, bytes]]:
