@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import dataclasses
 import os
 import queue
@@ -11,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from leakguard import parallel
 from leakguard.match import Matcher, custom, decode, sourcemap
 from leakguard.match.files import FileDetector, npm_manifest
 from leakguard.match.hashed import HashedNames
@@ -50,6 +53,40 @@ class _Artifact:
     maps: list[sourcemap.MapSummary] = field(default_factory=list)
     links: list[sourcemap.Link] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
+    # Codenames in member paths, keyed so each directory is reported once per artifact.
+    paths: list[tuple[tuple[str, str], Finding]] = field(default_factory=list)
+
+    def merge(self, other: _Artifact, seen: set[tuple[str, str]]) -> list[Finding]:
+        """Add one blob's pending items (in blob order); returns its new path findings."""
+        self.maps.extend(other.maps)
+        self.links.extend(other.links)
+        if other.manifest is not None:
+            self.manifest = other.manifest
+        fresh = []
+        for key, finding in other.paths:
+            if key not in seen:
+                seen.add(key)
+                fresh.append(finding)
+        return fresh
+
+
+def _join_parts(parts: list[tuple[list[Finding], _Artifact]]) -> tuple[list[Finding], _Artifact]:
+    """One blob scanned in parts (a large source map): findings in part order, and one summary
+    for the map whose entries the parts shared."""
+    findings = [f for part, _ in parts for f in part]
+    joined = _Artifact()
+    pieces = [p for _, p in parts]
+    summaries = [p.maps for p in pieces if p.maps]
+    for piece in pieces:
+        joined.links.extend(piece.links)
+        joined.paths.extend(piece.paths)
+        joined.manifest = piece.manifest if piece.manifest is not None else joined.manifest
+    if summaries:
+        first = summaries[0][0]
+        embedded = tuple(e for maps in summaries for e in maps[0].embedded)
+        joined.maps = [dataclasses.replace(first, embedded=embedded)]
+        joined.maps.extend(m for maps in summaries for m in maps[1:])
+    return findings, joined
 
 
 class Scanner:
@@ -64,7 +101,6 @@ class Scanner:
         self.public = frozenset(custom.normalise(n) for n in config.public_codenames)
         self.hashed = HashedNames(frozenset(config.codenames_sha256))
         self._hashed_matchers: dict[frozenset[str], Matcher] = {}
-        self._path_keys: set[tuple[str, str]] = set()
         self.files = FileDetector.default()
 
     @classmethod
@@ -78,18 +114,28 @@ class Scanner:
         )
         return cls(config, Matcher.from_rules(rules, engine), engine)
 
-    def blob(self, blob: Blob, pending: _Artifact) -> Iterator[Finding]:
-        """Every finding of one blob: source maps first (they change how the rest is scanned)."""
-        if not blob.derived and blob.offset == 0:
+    def work(self, blob: Blob, part: int = 0, parts: int = 1) -> tuple[list[Finding], _Artifact]:
+        """One blob (or part ``part`` of ``parts`` of a large source map): its findings and what
+        waits for the end of its artifact. What a worker process runs."""
+        pending = _Artifact()
+        return list(self.blob(blob, pending, part, parts)), pending
+
+    def blob(self, blob: Blob, pending: _Artifact, part: int = 0, parts: int = 1) -> Iterator[Finding]:
+        """Every finding of one blob: source maps first (they change how the rest is scanned).
+        A source map can be split into ``parts`` (its sourcesContent entries shared out by
+        position); every other blob is scanned whole by part 0."""
+        if part == 0 and not blob.derived and blob.offset == 0:
             yield from self.files.member(blob.origin, blob.data)
             if blob.origin.chain[1:] in (("package/package.json",), ("package.json",)):
                 pending.manifest = npm_manifest(blob.data)
         if sourcemap.looks_like_map(blob):
             parsed = sourcemap.parse(blob)
             if parsed is not None:
-                yield from self._map(parsed, pending)
+                yield from self._map(parsed, pending, part, parts)
                 return
-        yield from self._text(blob)
+        if part:
+            return
+        yield from self._text(blob, pending)
         for link in sourcemap.links(blob):
             if link.inline is None:
                 pending.links.append(link)
@@ -99,9 +145,9 @@ class Scanner:
             if parsed is not None:
                 yield from self._map(parsed, pending)
 
-    def _text(self, blob: Blob) -> Iterator[Finding]:
+    def _text(self, blob: Blob, pending: _Artifact) -> Iterator[Finding]:
         """Content rules over the blob's text views and its decoded base64 payloads."""
-        yield from self._path(blob)
+        pending.paths.extend(self._path(blob))
         for text in (*decode.views(blob), *decode.embedded(blob)):
             for finding in self.matcher.scan(text):
                 yield self._inline(self._public(finding), text)
@@ -140,8 +186,8 @@ class Scanner:
         for finding in matcher.scan(blob):
             yield self._inline(self._public(finding), blob)
 
-    def _path(self, blob: Blob) -> Iterator[Finding]:
-        """Codenames in member paths (``src/capybara/``), once per rule and directory."""
+    def _path(self, blob: Blob) -> Iterator[tuple[tuple[str, str], Finding]]:
+        """Codenames in member paths (``src/capybara/``), keyed by rule and directory."""
         if self.names is None or blob.scan_from:
             return
         path = blob.origin.inner.encode("utf-8", "surrogateescape")
@@ -150,17 +196,16 @@ class Scanner:
             stop = path.find(b"/", end)
             where = path[: stop + 1].decode("utf-8", "replace") if stop != -1 else blob.origin.inner
             key = (str(blob.origin.chain[:-1]) + rule.id, where)
-            if key in self._path_keys:
-                continue
-            self._path_keys.add(key)
             finding = Finding(rule.id, rule.category, rule.severity, blob.origin,
                               f"{rule.title} in a member path: {where}", secret=Secret(secret), key=head)
-            yield self._public(finding)
+            yield key, self._public(finding)
 
-    def _map(self, parsed: sourcemap.ParsedMap, pending: _Artifact) -> Iterator[Finding]:
-        for source in parsed.contents():
-            yield from self._text(source)
-        yield from self.matcher.scan(parsed.blob, parsed.skeleton)
+    def _map(self, parsed: sourcemap.ParsedMap, pending: _Artifact, part: int = 0, parts: int = 1
+             ) -> Iterator[Finding]:
+        for source in parsed.contents(part, parts):
+            yield from self._text(source, pending)
+        if part == parts - 1:
+            yield from self.matcher.scan(parsed.blob, parsed.skeleton)
         pending.maps.append(parsed.summary())
 
     def finish(self, end: ArtifactEnd, pending: _Artifact) -> Iterator[Finding]:
@@ -226,6 +271,44 @@ class Release:
     stats: Stats
 
 
+# Below this much input, forking workers costs more than it saves (a pre-commit run of a few files).
+PARALLEL_BYTES = 4 * 1024 * 1024
+# A source map at least this large is shared out between the workers by its sourcesContent entries.
+SPLIT_BYTES = 4 * 1024 * 1024
+
+_Result = tuple[list[Finding], _Artifact]
+
+
+class _Done:
+    """A blob scanned in this process: its result is ready now."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result: _Result) -> None:
+        self.result = result
+
+    def ready(self) -> bool:
+        return True
+
+    def get(self) -> list[_Result]:
+        return [self.result]
+
+
+def _worth_forking(targets: Sequence[str], jobs: int | None) -> bool:
+    """Workers for ``--jobs N`` (N > 1), or by default when the input is large enough."""
+    if not parallel.available() or (jobs if jobs is not None else (os.cpu_count() or 1)) < 2:
+        return False
+    if jobs is not None:
+        return True
+    total = 0
+    for target in targets:
+        if target == "-" or os.path.isdir(target):
+            return True
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(target)
+    return total >= PARALLEL_BYTES
+
+
 def collect(
     targets: Sequence[str],
     config: Config,
@@ -235,42 +318,81 @@ def collect(
     on_progress: Progress | None = None,
     jobs: int | None = None,
 ) -> Release:
-    """Walk and match every target; no decision yet."""
+    """Walk and match every target; no decision yet. With more than one job, blobs are matched in
+    forked worker processes while this one walks; results are taken in walk order, so the output
+    does not depend on the number of jobs."""
     started = time.monotonic()
     scanner = Scanner.build(config, engine)
-    findings: list[Finding] = []
-    problems: list[Problem] = []
-    unscanned: list[Unscanned] = []
-    ends: list[ArtifactEnd] = []
-    scanned_bytes = 0
-    pending = _Artifact()
-    events = walk(targets, config.limits, stdin, exclude=config.exclude)
-    if (jobs if jobs is not None else (os.cpu_count() or 1)) > 1:
-        events = prefetch(events)
-    for event in events:
-        if isinstance(event, Blob):
-            scanned_bytes += len(event.data) if event.scan_to is None else event.scan_to - event.scan_from
-            findings.extend(scanner.blob(event, pending))
-            if on_progress is not None:
-                on_progress(scanned_bytes)
-        elif isinstance(event, Finding):
-            findings.append(event)
-        elif isinstance(event, Problem):
-            problems.append(event)
-        elif isinstance(event, Unscanned):
-            unscanned.append(event)
-        else:
-            findings.extend(scanner.finish(event, pending))
-            findings.extend(release.check(event, config))
-            ends.append(event)
-            pending = _Artifact()
+    cores = jobs if jobs is not None else (os.cpu_count() or 1)
+    walked = walk(targets, config.limits, stdin, exclude=config.exclude)
+    with contextlib.ExitStack() as stack:
+        workers: parallel.Workers[_Result] | None = None
+        if _worth_forking(targets, jobs):
+            arena = config.limits.window_bytes + 2 * config.limits.window_overlap
+            workers = stack.enter_context(parallel.Workers(scanner.work, cores, arena))
+        events = prefetch(walked) if cores > 1 else walked  # threads start only after the fork
+        gather = _Gather(scanner, config)
+        for event in events:
+            if not isinstance(event, Blob):
+                gather.queue.append(event)
+            elif workers is None:
+                gather.queue.append(_Done(scanner.work(event)))
+            else:
+                big_map = len(event.data) >= SPLIT_BYTES and sourcemap.looks_like_map(event)
+                gather.queue.append(workers.submit(event, cores if big_map else 1))
+            if isinstance(event, Blob):
+                gather.scanned += len(event.data) if event.scan_to is None else event.scan_to - event.scan_from
+                if on_progress is not None:
+                    on_progress(gather.scanned)
+            gather.drain(block=False)
+        gather.drain(block=True)
     stats = Stats(
-        artifacts=len(ends),
-        members=sum(e.artifact.members for e in ends),
-        bytes_scanned=scanned_bytes,
+        artifacts=len(gather.ends),
+        members=sum(e.artifact.members for e in gather.ends),
+        bytes_scanned=gather.scanned,
         seconds=time.monotonic() - started,
     )
-    return Release(tuple(findings), tuple(problems), tuple(unscanned), tuple(ends), stats)
+    return Release(tuple(gather.findings), tuple(gather.problems), tuple(gather.unscanned), tuple(gather.ends),
+                   stats)
+
+
+class _Gather:
+    """Results and walker events, taken in walk order."""
+
+    def __init__(self, scanner: Scanner, config: Config) -> None:
+        self.scanner = scanner
+        self.config = config
+        self.queue: collections.deque[Event | _Done | parallel.Ticket[_Result]] = collections.deque()
+        self.findings: list[Finding] = []
+        self.problems: list[Problem] = []
+        self.unscanned: list[Unscanned] = []
+        self.ends: list[ArtifactEnd] = []
+        self.scanned = 0
+        self.pending = _Artifact()
+        self.seen: set[tuple[str, str]] = set()
+
+    def drain(self, *, block: bool) -> None:
+        while self.queue:
+            item = self.queue[0]
+            if isinstance(item, (_Done, parallel.Ticket)):
+                if not block and not item.ready():
+                    return
+                results = item.get()
+                findings, pending = results[0] if len(results) == 1 else _join_parts(results)
+                self.findings.extend(findings)
+                self.findings.extend(self.pending.merge(pending, self.seen))
+            elif isinstance(item, Finding):
+                self.findings.append(item)
+            elif isinstance(item, Problem):
+                self.problems.append(item)
+            elif isinstance(item, Unscanned):
+                self.unscanned.append(item)
+            elif isinstance(item, ArtifactEnd):
+                self.findings.extend(self.scanner.finish(item, self.pending))
+                self.findings.extend(release.check(item, self.config))
+                self.ends.append(item)
+                self.pending = _Artifact()
+            self.queue.popleft()
 
 
 def scan(

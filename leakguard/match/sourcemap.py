@@ -266,15 +266,19 @@ class ParsedMap:
             ranges.append((pos, len(self.blob.data)))
         return ranges
 
-    def contents(self) -> Iterator[Blob]:
-        """Each non-null sourcesContent entry as a blob located at its original file."""
+    def contents(self, part: int = 0, parts: int = 1) -> Iterator[Blob]:
+        """Each non-null sourcesContent entry as a blob located at its original file. With
+        ``parts``, only the entries of share ``part``: the entries are shared out by where they
+        start in the map, so each share holds about the same number of bytes."""
         map_dir = posixpath.dirname(self.blob.origin.inner) if not self._inline else ""
+        starts = [s for raw in _flatten(self._raw) for s in raw.contents if s is not None]
+        first, span = (min(starts), max(starts) - min(starts) + 1) if starts else (0, 1)
         for raw in _flatten(self._raw):
             root = raw.source_root
             if root and not root.endswith("/"):
                 root += "/"
             for index, start in enumerate(raw.contents):
-                if start is None:
+                if start is None or (parts > 1 and (start - first) * parts // span != part):
                     continue
                 source = raw.sources[index] if index < len(raw.sources) else None
                 name = root + source if source is not None else f"<source {index}>"
