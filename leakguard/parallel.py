@@ -34,8 +34,8 @@ Work = Callable[[Blob, int, int], R]
 
 MIB = 1024 * 1024
 # Blobs smaller than this travel in batches, so a wheel of 5,000 small files is not 5,000 tasks.
-BATCH_BYTES = 1 * MIB
-BATCH_COUNT = 64
+BATCH_BYTES = 4 * MIB
+BATCH_COUNT = 256
 # At most this many tasks in flight; with the ring, it bounds memory and keeps workers busy.
 MAX_TASKS = 8
 

@@ -372,9 +372,16 @@ class FileRule:
     examples: tuple[str, ...]
     negative_examples: tuple[str, ...]
     spec: pathspec.GitIgnoreSpec = field(repr=False, compare=False)
+    # Every including pattern's regex in one: a path none of them selects is not matched, whatever
+    # the negations say. Most paths fail it, so pathspec's per-pattern loop runs for few paths
+    # (a wheel of 1,773 files times 33 rules took 0.3 s through pathspec alone).
+    quick: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
 
     def matches(self, path: str) -> bool:
         """True if the gitignore-style patterns select ``path`` (``dir/`` for a directory)."""
+        if self.quick is not None and self.quick.search(path) is None and not path.startswith("/") \
+                and "\\" not in path:
+            return False
         return bool(self.spec.match_file(path))
 
     @property
@@ -489,12 +496,27 @@ def compile_spec(spec: FileRuleSpec) -> FileRule:
         references=spec.references,
         examples=spec.examples,
         negative_examples=spec.negative_examples,
-        spec=pathspec.GitIgnoreSpec.from_lines(spec.patterns),
+        spec=(compiled_spec := pathspec.GitIgnoreSpec.from_lines(spec.patterns)),
+        quick=_including(compiled_spec),
     )
     problems = check_examples(rule)
     if problems:
         raise fail(problems[0].removeprefix(f"{rule.id}: "))
     return rule
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
+def _including(spec: pathspec.GitIgnoreSpec) -> re.Pattern[str] | None:
+    regexes = []
+    for pattern in spec.patterns:
+        regex = getattr(pattern, "regex", None)
+        if pattern.include and isinstance(regex, re.Pattern) and isinstance(regex.pattern, str):
+            if "(?P=" in regex.pattern:
+                return None  # a back-reference cannot be merged: no shortcut for this rule
+            regexes.append("(?:" + _NAMED_GROUP.sub("(?:", regex.pattern) + ")")
+    return re.compile("|".join(regexes)) if regexes else None
 
 
 def check_examples(rule: FileRule) -> list[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leakguard.errors import RuleError
 from leakguard.match.files import (
@@ -504,3 +506,16 @@ def test_sdist_builder_layout(tmp_path: Path) -> None:
     # The sdist helper's root folder is what package_path strips.
     path = write(tmp_path, "x-2.0.tar.gz", sdist({".bash_history": "ls\n"}, name="x", version="2.0"))
     assert found(path) == {("file.shell-history", "A!/x-2.0/.bash_history")}
+
+
+_SEGMENTS = st.sampled_from([".env", ".env.local", "prod.env", ".npmrc", "id_rsa", "id_rsa.pub", ".git", "config",
+                             "src", "a.js", "a.js.map", "dump.sql", "db.sqlite3", "core", ".ssh", "node_modules",
+                             "secrets", "key.pem", "Makefile", ".envrc", "x", "tests", "fixtures", "docs"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SEGMENTS, min_size=1, max_size=5), st.booleans())
+def test_quick_path_check_agrees_with_pathspec(parts: list[str], folder: bool) -> None:
+    path = "/".join(parts) + ("/" if folder else "")
+    for rule in load_file_rules():
+        assert rule.matches(path) == bool(rule.spec.match_file(path)), (rule.id, path)
