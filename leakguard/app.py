@@ -11,16 +11,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from leakguard import parallel
-from leakguard.match import Matcher, custom, decode, sourcemap
+from leakguard.match import Matcher, custom, decode, mapstream, sourcemap
 from leakguard.match.files import FileDetector, npm_manifest
 from leakguard.match.hashed import HashedNames
 from leakguard.model import (
     ArtifactEnd,
     Blob,
     Category,
+    Chunk,
     Finding,
     Problem,
     ReleaseDiff,
@@ -55,6 +56,10 @@ class _Artifact:
     manifest: dict[str, Any] | None = None
     # Codenames in member paths, keyed so each directory is reported once per artifact.
     paths: list[tuple[tuple[str, str], Finding]] = field(default_factory=list)
+    # From the parts of a split source map: the ranges still to scan, or "it was not a map".
+    skeleton: list[tuple[int, int]] | None = None
+    not_a_map: bool = False
+    sizes: list[tuple[int, int]] = field(default_factory=list)  # streamed entries: (index, bytes)
 
     def merge(self, other: _Artifact, seen: set[tuple[str, str]]) -> list[Finding]:
         """Add one blob's pending items (in blob order); returns its new path findings."""
@@ -68,6 +73,9 @@ class _Artifact:
                 seen.add(key)
                 fresh.append(finding)
         return fresh
+
+
+_Result = tuple[list[Finding], _Artifact]
 
 
 def _join_parts(parts: list[tuple[list[Finding], _Artifact]]) -> tuple[list[Finding], _Artifact]:
@@ -114,27 +122,56 @@ class Scanner:
         )
         return cls(config, Matcher.from_rules(rules, engine), engine)
 
-    def work(self, blob: Blob, part: int = 0, parts: int = 1) -> tuple[list[Finding], _Artifact]:
-        """One blob (or part ``part`` of ``parts`` of a large source map): its findings and what
-        waits for the end of its artifact. What a worker process runs."""
+    def work(self, job: parallel.Job) -> _Result:
+        """What a worker process runs: a whole blob; share ``job.part`` of ``job.parts`` of a large
+        source map (``job.text``); or streamed sourcesContent entries (``job.pieces``). Returns the
+        findings and what waits for the end of the artifact."""
         pending = _Artifact()
-        return list(self.blob(blob, pending, part, parts)), pending
+        if job.payload is not None:
+            return self._entries(job, pending), pending
+        if job.parts == 1:
+            return list(self.blob(job.blob, pending)), pending
+        parsed = sourcemap.parse(job.blob, text=job.text)
+        if parsed is None:
+            pending.not_a_map = True
+            return [], pending
+        findings = [f for source in parsed.contents(job.part, job.parts) for f in self._text(source, pending)]
+        pending.maps.append(parsed.summary())
+        if job.part == job.parts - 1:
+            pending.skeleton = parsed.skeleton
+        return findings, pending
 
-    def blob(self, blob: Blob, pending: _Artifact, part: int = 0, parts: int = 1) -> Iterator[Finding]:
-        """Every finding of one blob: source maps first (they change how the rest is scanned).
-        A source map can be split into ``parts`` (its sourcesContent entries shared out by
-        position); every other blob is scanned whole by part 0."""
-        if part == 0 and not blob.derived and blob.offset == 0:
-            yield from self.files.member(blob.origin, blob.data)
-            if blob.origin.chain[1:] in (("package/package.json",), ("package.json",)):
-                pending.manifest = npm_manifest(blob.data)
+    def _entries(self, job: parallel.Job, pending: _Artifact) -> list[Finding]:
+        """Streamed sourcesContent entries: each piece is one entry's JSON literal."""
+        entries = cast(list[mapstream.Entry], job.payload)
+        findings: list[Finding] = []
+        for entry, literal in zip(entries, job.pieces, strict=True):
+            try:
+                data = sourcemap.decode_entry(literal)
+            except ValueError:
+                pending.not_a_map = True  # the caller rescans the whole map
+                return []
+            pending.sizes.append((entry.index, len(data)))
+            source = Blob(job.blob.origin.child(entry.name), data, job.blob.depth, derived=True)
+            findings.extend(self._text(source, pending))
+        return findings
+
+    def member(self, blob: Blob, pending: _Artifact) -> list[Finding]:
+        """File rules that read a member's content (and the npm manifest); once per member."""
+        if blob.derived or blob.offset != 0:
+            return []
+        if blob.origin.chain[1:] in (("package/package.json",), ("package.json",)):
+            pending.manifest = npm_manifest(blob.data)
+        return self.files.member(blob.origin, blob.data)
+
+    def blob(self, blob: Blob, pending: _Artifact) -> Iterator[Finding]:
+        """Every finding of one blob: source maps first (they change how the rest is scanned)."""
+        yield from self.member(blob, pending)
         if sourcemap.looks_like_map(blob):
             parsed = sourcemap.parse(blob)
             if parsed is not None:
-                yield from self._map(parsed, pending, part, parts)
+                yield from self._map(parsed, pending)
                 return
-        if part:
-            return
         yield from self._text(blob, pending)
         for link in sourcemap.links(blob):
             if link.inline is None:
@@ -200,12 +237,10 @@ class Scanner:
                               f"{rule.title} in a member path: {where}", secret=Secret(secret), key=head)
             yield key, self._public(finding)
 
-    def _map(self, parsed: sourcemap.ParsedMap, pending: _Artifact, part: int = 0, parts: int = 1
-             ) -> Iterator[Finding]:
-        for source in parsed.contents(part, parts):
+    def _map(self, parsed: sourcemap.ParsedMap, pending: _Artifact) -> Iterator[Finding]:
+        for source in parsed.contents():
             yield from self._text(source, pending)
-        if part == parts - 1:
-            yield from self.matcher.scan(parsed.blob, parsed.skeleton)
+        yield from self.matcher.scan(parsed.blob, parsed.skeleton)
         pending.maps.append(parsed.summary())
 
     def finish(self, end: ArtifactEnd, pending: _Artifact) -> Iterator[Finding]:
@@ -276,9 +311,6 @@ PARALLEL_BYTES = 4 * 1024 * 1024
 # A source map at least this large is shared out between the workers by its sourcesContent entries.
 SPLIT_BYTES = 4 * 1024 * 1024
 
-_Result = tuple[list[Finding], _Artifact]
-
-
 class _Done:
     """A blob scanned in this process: its result is ready now."""
 
@@ -292,6 +324,102 @@ class _Done:
 
     def get(self) -> list[_Result]:
         return [self.result]
+
+
+class _Split:
+    """A large source map shared out between the workers by sourcesContent entry. This process
+    keeps the map: it runs the member's file rules while they work, then scans the map's
+    skeleton (everything outside sourcesContent and mappings) and joins their summaries."""
+
+    def __init__(self, scanner: Scanner, blob: Blob, ticket: parallel.Ticket[_Result]) -> None:
+        self.scanner = scanner
+        self.blob = blob
+        self.ticket = ticket
+
+    def ready(self) -> bool:
+        # Not before the end of the walk: the file rules run in get(), while the workers are busy.
+        # Run now, they would hold the GIL before this process has handed the parts over.
+        return False
+
+    def get(self) -> list[_Result]:
+        member = self.scanner.member(self.blob, _Artifact())
+        parts = self.ticket.get()
+        if any(pending.not_a_map for _, pending in parts):
+            return [self.scanner.work(parallel.Job(self.blob))]  # JSON that only looked like a map
+        findings, joined = _join_parts(parts)
+        skeleton = parts[-1][1].skeleton or []
+        findings = [*member, *findings, *self.scanner.matcher.scan(self.blob, skeleton)]
+        return [(findings, joined)]
+
+
+class _Stream:
+    """A large source map being read: its bytes go to a reserved region of the ring as they
+    arrive, and each completed sourcesContent entry goes to the workers at once."""
+
+    def __init__(self, workers: parallel.Workers[_Result], chunk: Chunk) -> None:
+        self.workers = workers
+        self.origin = chunk.origin
+        self.size = chunk.size
+        self.meta = Blob(chunk.origin, b"", chunk.depth)
+        self.region = workers.reserve(chunk.size)
+        self.splitter = mapstream.Splitter()
+        self.tickets: list[parallel.Ticket[_Result]] = []
+        self.ok = self.region is not None
+
+    def feed(self, chunk: Chunk) -> None:
+        if not self.ok or self.region is None:
+            return
+        if chunk.offset + len(chunk.data) > self.size:  # the declared size was wrong
+            self.ok = False
+            return
+        self.workers.write(self.region, chunk.offset, chunk.data)
+        entries = self.splitter.feed(chunk.data)
+        if self.splitter.state == "dead":
+            self.ok = False
+        elif entries:
+            spans = tuple((e.start, e.end) for e in entries)
+            self.tickets.append(self.workers.submit_spans(self.region, self.meta, spans, entries))
+
+    def close(self, blob: Blob | None) -> bool:
+        """Free the region once its tasks are done; True if ``blob`` is the map, whole, and every
+        entry was handed out."""
+        if self.region is not None:
+            self.workers.release()
+        return (self.ok and blob is not None and blob.whole and blob.origin == self.origin
+                and len(blob.data) == self.size and self.splitter.state == "done")
+
+
+class _Streamed:
+    """A source map whose entries the workers scanned while it was read. The full parse must
+    agree with the streamed split; otherwise the map is scanned again, split as usual."""
+
+    def __init__(self, scanner: Scanner, blob: Blob, stream: _Stream, parts: int) -> None:
+        self.scanner = scanner
+        self.blob = blob
+        self.stream = stream
+        self.parts = parts
+        # Now, while the workers still have entries to scan: the full parse and the file rules.
+        self.member = scanner.member(blob, _Artifact())
+        self.parsed = sourcemap.parse(blob)
+
+    def ready(self) -> bool:
+        return all(ticket.ready() for ticket in self.stream.tickets)
+
+    def get(self) -> list[_Result]:
+        member, parsed = self.member, self.parsed
+        results = [result for ticket in self.stream.tickets for result in ticket.get()]
+        if parsed is None or not self.stream.splitter.agrees(parsed) or any(p.not_a_map for _, p in results):
+            again = self.stream.workers.submit(self.blob, self.parts)
+            return _Split(self.scanner, self.blob, again).get()
+        joined = _Artifact()
+        sizes: dict[int, int] = {}
+        for _, pending in results:
+            joined.paths.extend(pending.paths)
+            sizes.update(pending.sizes)
+        joined.maps = [parsed.summary_of(sizes)]
+        findings = [*member, *(f for found, _ in results for f in found),
+                    *self.scanner.matcher.scan(self.blob, parsed.skeleton)]
+        return [(findings, joined)]
 
 
 def _worth_forking(targets: Sequence[str], jobs: int | None) -> bool:
@@ -324,22 +452,43 @@ def collect(
     started = time.monotonic()
     scanner = Scanner.build(config, engine)
     cores = jobs if jobs is not None else (os.cpu_count() or 1)
-    walked = walk(targets, config.limits, stdin, exclude=config.exclude)
     with contextlib.ExitStack() as stack:
         workers: parallel.Workers[_Result] | None = None
         if _worth_forking(targets, jobs):
             arena = config.limits.window_bytes + 2 * config.limits.window_overlap
             workers = stack.enter_context(parallel.Workers(scanner.work, cores, arena))
+        walked = walk(targets, config.limits, stdin, exclude=config.exclude,
+                      stream=SPLIT_BYTES if workers is not None else None)
         events = prefetch(walked) if cores > 1 else walked  # threads start only after the fork
         gather = _Gather(scanner, config)
+        stream: _Stream | None = None
         for event in events:
+            if workers is not None and isinstance(event, Chunk):
+                if stream is not None and stream.origin != event.origin:
+                    stream.close(None)
+                    stream = None
+                if stream is None:
+                    stream = _Stream(workers, event)
+                stream.feed(event)
+                continue
+            if stream is not None:  # the map's whole blob, or whatever ended its reading
+                streamed = stream.close(event if isinstance(event, Blob) else None)
+                if streamed and isinstance(event, Blob):
+                    gather.queue.append(_Streamed(scanner, event, stream, cores))
+                    gather.scanned += len(event.data)
+                    if on_progress is not None:
+                        on_progress(gather.scanned)
+                    stream = None
+                    continue
+                stream = None
             if not isinstance(event, Blob):
                 gather.queue.append(event)
             elif workers is None:
-                gather.queue.append(_Done(scanner.work(event)))
+                gather.queue.append(_Done(scanner.work(parallel.Job(event))))
             else:
-                big_map = len(event.data) >= SPLIT_BYTES and sourcemap.looks_like_map(event)
-                gather.queue.append(workers.submit(event, cores if big_map else 1))
+                parts = cores if len(event.data) >= SPLIT_BYTES and sourcemap.looks_like_map(event) else 1
+                ticket = workers.submit(event, parts)
+                gather.queue.append(ticket if parts == 1 else _Split(scanner, event, ticket))
             if isinstance(event, Blob):
                 gather.scanned += len(event.data) if event.scan_to is None else event.scan_to - event.scan_from
                 if on_progress is not None:
@@ -362,7 +511,8 @@ class _Gather:
     def __init__(self, scanner: Scanner, config: Config) -> None:
         self.scanner = scanner
         self.config = config
-        self.queue: collections.deque[Event | _Done | parallel.Ticket[_Result]] = collections.deque()
+        self.queue: collections.deque[Event | _Done | _Split | _Streamed | parallel.Ticket[_Result]] = (
+            collections.deque())
         self.findings: list[Finding] = []
         self.problems: list[Problem] = []
         self.unscanned: list[Unscanned] = []
@@ -374,7 +524,7 @@ class _Gather:
     def drain(self, *, block: bool) -> None:
         while self.queue:
             item = self.queue[0]
-            if isinstance(item, (_Done, parallel.Ticket)):
+            if isinstance(item, (_Done, _Split, _Streamed, parallel.Ticket)):
                 if not block and not item.ready():
                     return
                 results = item.get()

@@ -13,12 +13,12 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from leakguard import about
 from leakguard.errors import LeakguardError, UsageError
 from leakguard.model import ExitCode, Severity
 
@@ -33,15 +33,15 @@ Examples:
 """
 
 
-def _version() -> str:
-    try:
-        return version("leakguard")
-    except PackageNotFoundError:  # running from a checkout without installing
-        return "0+unknown"
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"leakguard {about.version()}")
+        ctx.exit()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_version(), "--version", prog_name="leakguard", message="%(prog)s %(version)s")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 def cli() -> None:
     """leakguard: stop secrets and source code from leaking through package releases.
 

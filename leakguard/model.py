@@ -166,6 +166,18 @@ class Blob:
         return self.offset == 0 and self.scan_from == 0 and self.scan_to is None
 
 
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Bytes of a large member as they are read, for a consumer that starts work before the
+    member ends (a walk asked to stream). The member's whole ``Blob`` still follows them."""
+
+    origin: Origin
+    offset: int
+    data: bytes
+    size: int  # what the container declares for the member: a hint, not a promise
+    depth: int
+
+
 _ARCHIVE_EXT = re.compile(
     r"(?:\.tar\.(?:gz|bz2|xz)|\.(?:tgz|tar|zip|whl|gz|bz2|xz|egg|jar|vsix|nupkg))$", re.IGNORECASE
 )

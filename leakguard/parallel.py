@@ -16,21 +16,42 @@ from __future__ import annotations
 
 import dataclasses
 import mmap
-import multiprocessing
 import os
 import signal
 import sys
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Generic, TypeVar, cast
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 from leakguard.errors import ScanError
 from leakguard.model import Blob
 
 R = TypeVar("R")
-Work = Callable[[Blob, int, int], R]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Job:
+    """What a worker is handed. A whole blob comes with its bytes in ``blob.data``. One of
+    ``parts`` of a blob comes as ``text`` (its bytes decoded as latin-1, straight from the shared
+    mapping) with empty ``blob.data``. A span job comes as ``pieces``: byte spans of a region,
+    copied out one by one, and the caller's ``payload``."""
+
+    blob: Blob
+    part: int = 0
+    parts: int = 1
+    text: str | None = None
+    pieces: tuple[bytes, ...] = ()
+    payload: object = None
+
+
+Work = Callable[[Job], R]
+# One item of a task: region start and length, the blob without its bytes, part, parts, and for a
+# span job the spans (relative to the region) and the payload.
+_Item = tuple[int, int, Blob, int, int, tuple[tuple[int, int], ...] | None, object]
 
 MIB = 1024 * 1024
 # Blobs smaller than this travel in batches, so a wheel of 5,000 small files is not 5,000 tasks.
@@ -40,14 +61,14 @@ BATCH_COUNT = 256
 MAX_TASKS = 8
 
 # Set in the parent just before the fork; the children inherit them.
-_WORK: Callable[[Blob, int, int], object] | None = None
+_WORK: Callable[[Job], object] | None = None
 _ARENA: mmap.mmap | None = None
 
 
 def available() -> bool:
     """Forked workers need ``fork`` (Linux and other Unixes; not Windows, and not macOS, where
     forking a process that has loaded system frameworks is unsafe)."""
-    return hasattr(os, "fork") and sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
+    return hasattr(os, "fork") and sys.platform not in ("darwin", "win32", "cygwin")
 
 
 def _initialise() -> None:
@@ -57,13 +78,31 @@ def _initialise() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _run(batch: list[tuple[int, int, Blob, int, int]]) -> list[object]:
+def _run(batch: list[_Item]) -> list[object]:
     assert _WORK is not None and _ARENA is not None
     results = []
-    for start, length, meta, part, parts in batch:
-        blob = dataclasses.replace(meta, data=_ARENA[start : start + length])
-        results.append(_WORK(blob, part, parts))
+    for start, length, meta, part, parts, spans, payload in batch:
+        if spans is not None:
+            pieces = tuple(_ARENA[start + lo : start + hi] for lo, hi in spans)
+            results.append(_WORK(Job(meta, pieces=pieces, payload=payload)))
+        elif parts == 1:
+            results.append(_WORK(Job(dataclasses.replace(meta, data=_ARENA[start : start + length]))))
+        else:
+            with memoryview(_ARENA) as view:
+                text = str(view[start : start + length], "latin-1")
+            _forget(start, start + length)
+            results.append(_WORK(Job(meta, part, parts, text)))
     return results
+
+
+def _forget(start: int, end: int) -> None:
+    """Unmap this worker's view of a region it has copied (the parent still holds the pages), so
+    they are not counted twice in the workers' resident memory."""
+    assert _ARENA is not None
+    page = mmap.PAGESIZE
+    lo, hi = -(-start // page) * page, end // page * page
+    if hi > lo:
+        _ARENA.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
 
 
 def _ready() -> None:
@@ -107,7 +146,7 @@ class _Ring:
 class _Batch:
     """One task: blobs (or one part of a large blob) and how many ring regions it releases."""
 
-    items: list[tuple[int, int, Blob, int, int]] = dataclasses.field(default_factory=list)
+    items: list[_Item] = dataclasses.field(default_factory=list)
     size: int = 0
     regions: int = 0
     future: Future[list[object]] | None = None
@@ -135,6 +174,8 @@ class Ticket(Generic[R]):
             if batch.future is None:
                 self._pool._dispatch()
             assert batch.future is not None
+            from concurrent.futures.process import BrokenProcessPool
+
             try:
                 results.append(cast(R, batch.future.result()[self._index]))
             except BrokenProcessPool:
@@ -149,11 +190,14 @@ class Workers(Generic[R]):
 
     def __init__(self, work: Work[R], jobs: int, arena_bytes: int) -> None:
         global _WORK, _ARENA
+        import multiprocessing  # here, not at the top: 20 ms that a small scan never needs
+        from concurrent.futures import ProcessPoolExecutor
+
         self._work = work
         _WORK = work
         _ARENA = self._arena = mmap.mmap(-1, arena_bytes)  # anonymous and shared with the children
         self._ring = _Ring(self._arena)
-        self._executor = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+        self._executor: ProcessPoolExecutor = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
                                              initializer=_initialise)
         self._executor.submit(_ready).result()
         self._open = _Batch()
@@ -169,7 +213,7 @@ class Workers(Generic[R]):
         """Queue ``blob`` (split into ``parts`` tasks); blocks while the ring or the task queue is full."""
         length = len(blob.data)
         if length > self._ring.size:
-            return Ticket(self, [], 0, [self._work(blob, part, parts) for part in range(parts)])
+            return Ticket(self, [], 0, [self._work(Job(blob, part, parts)) for part in range(parts)])
         start = self._room(length) if length else 0
         if length:
             self._arena[start : start + length] = blob.data
@@ -178,7 +222,7 @@ class Workers(Generic[R]):
         meta = dataclasses.replace(blob, data=b"")
         if parts == 1 and length < BATCH_BYTES:
             batch = self._open
-            batch.items.append((start, length, meta, 0, 1))
+            batch.items.append((start, length, meta, 0, 1, None, None))
             batch.size += length
             batch.regions += regions
             ticket = Ticket(self, [batch], len(batch.items) - 1)
@@ -186,11 +230,39 @@ class Workers(Generic[R]):
                 self._dispatch()
             return ticket
         self._dispatch()
-        batches = [_Batch([(start, length, meta, part, parts)], length, regions if part == parts - 1 else 0)
-                   for part in range(parts)]
+        batches = [_Batch([(start, length, meta, part, parts, None, None)], length,
+                          regions if part == parts - 1 else 0) for part in range(parts)]
         for batch in batches:
             self._send(batch)
         return Ticket(self, batches, 0)
+
+    # -- regions filled piece by piece (a member streamed while it is decompressed) -------------
+
+    def reserve(self, length: int) -> int | None:
+        """A region of ``length`` bytes, or None if it could never fit. Until ``release``, the
+        caller must not submit other blobs: regions are freed in the order they were taken."""
+        if not 0 < length <= self._ring.size:
+            return None
+        self._dispatch()  # earlier regions belong to earlier tasks
+        start = self._room(length)
+        self._ring.take(start, length)
+        return start
+
+    def write(self, region: int, offset: int, data: bytes) -> None:
+        """Copy ``data`` into a reserved region."""
+        self._arena[region + offset : region + offset + len(data)] = data
+
+    def submit_spans(self, region: int, meta: Blob, spans: tuple[tuple[int, int], ...], payload: object
+                     ) -> Ticket[R]:
+        """A span job over a reserved region (spans relative to it)."""
+        size = sum(hi - lo for lo, hi in spans)
+        batch = _Batch([(region, 0, dataclasses.replace(meta, data=b""), 0, 1, spans, payload)], size)
+        self._send(batch)
+        return Ticket(self, [batch], 0)
+
+    def release(self) -> None:
+        """Free the reserved region once every task sent before now is done."""
+        self._send(_Batch([], 0, regions=1))
 
     def _room(self, length: int) -> int:
         while True:

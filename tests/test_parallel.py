@@ -35,9 +35,20 @@ def _release(tmp_path: Path) -> Path:
         folder = "capybara" if i in (3, 250) else f"mod{i % 9}"
         sources.append((f"../src/{folder}/f{i}.ts", body))
     files: dict[str, str | bytes] = {"cli.js.map": source_map(sources)}
+    # Found by content, not by name: split between the workers once it is whole.
+    files["dist/bundle.json"] = source_map([(f"../lib/g{i}.ts", filler) for i in range(220)]
+                                           + [("../lib/key.ts", f"k = '{github_token(seed=997)}'\n")])
+    # Two sourcesContent keys: the streamed split sees the first array, the full parse both; they
+    # disagree, so the head start is thrown away and the map is split again.
+    twice = json.loads(source_map([(f"../t/h{i}.ts", filler) for i in range(220)]))
+    files["twice.js.map"] = json.dumps(twice)[:-1] + ', "sourcesContent": ["' + github_token(seed=996) + '"]}'
+
     files.update({f"lib/m{i}.js": f"exports.t{i} = '{github_token(seed=500 + i)}';\n" if i % 40 == 0
                   else f"exports.v{i} = {i};\n" for i in range(150)})
     files["vendor/big.js"] = "x = 1;\n" * 200_000 + f"// {github_token(seed=999)}\n"
+    # Named like a map and as large as one, but not JSON: the workers give it back, it is scanned whole.
+    files["broken.js.map"] = '{"version": 3, "sources": [' + '"a",' * 1_200_000 + f'"{github_token(seed=998)}"'
+    assert len(files["broken.js.map"]) >= app.SPLIT_BYTES
     return write(tmp_path, "widget-1.0.0.tgz", npm_tarball(files, license="UNLICENSED"))
 
 
@@ -49,10 +60,16 @@ def _report(verdict: object) -> dict[str, object]:
 
 class _Spy(parallel.Workers):  # type: ignore[type-arg]
     parts: ClassVar[list[int]] = []
+    streamed: ClassVar[set[str]] = set()
 
     def submit(self, blob: Blob, parts: int = 1) -> parallel.Ticket:  # type: ignore[type-arg]
         _Spy.parts.append(parts)
         return super().submit(blob, parts)
+
+    def submit_spans(self, region: int, meta: Blob, spans: tuple[tuple[int, int], ...],
+                     payload: object) -> parallel.Ticket:  # type: ignore[type-arg]
+        _Spy.streamed.add(meta.origin.inner)
+        return super().submit_spans(region, meta, spans, payload)
 
 
 def test_workers_give_the_verdict_of_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,20 +78,27 @@ def test_workers_give_the_verdict_of_one_process(tmp_path: Path, monkeypatch: py
     config = Config(codenames=("capybara",))
     one = _report(app.scan([str(path)], config, jobs=1))
     monkeypatch.setattr(parallel, "Workers", _Spy)
-    _Spy.parts = []
+    _Spy.parts, _Spy.streamed = [], set()
     two = _report(app.scan([str(path)], config, jobs=2))
-    assert 2 in _Spy.parts and _Spy.parts.count(1) > 100  # the map was split; the rest was submitted
+    # cli.js.map and twice.js.map were streamed; bundle.json, broken.js.map and (after the failed
+    # check) twice.js.map were split; everything else was submitted whole.
+    assert _Spy.streamed == {"package/cli.js.map", "package/twice.js.map"}
+    assert _Spy.parts.count(2) == 3 and _Spy.parts.count(1) > 100
     assert not multiprocessing.active_children()  # the workers are gone
     assert one == two
     ids = [f["rule"] for f in one["findings"]]  # type: ignore[index]
-    assert ids.count("github.pat-classic") == 6 + 4 + 1  # map entries, lib/, vendor/big.js
-    assert ids.count("source-map.embedded-sources") == 1
+    # map entries, lib/, vendor/big.js, the broken map, bundle.json, both arrays of twice.js.map
+    assert ids.count("github.pat-classic") == 6 + 4 + 1 + 1 + 1 + 1
+    assert ids.count("source-map.embedded-sources") == 3
     paths = [f for f in one["findings"] if "in a member path" in f["message"]]  # type: ignore[index]
     assert len(paths) == 1  # one capybara/ directory, though its files went to different workers
 
 
-def _echo(blob: Blob, part: int, parts: int) -> tuple[str, bytes, int, int]:
-    return blob.origin.inner, blob.data, part, parts
+def _echo(job: parallel.Job) -> tuple[str, bytes, int, int]:
+    blob, part, parts, text = job.blob, job.part, job.parts, job.text
+    # A split blob arrives as latin-1 text, a whole one as bytes: either way the same bytes.
+    assert (text is None) == (parts == 1) and (text is None or blob.data == b"")
+    return blob.origin.inner, blob.data if text is None else text.encode("latin-1"), part, parts
 
 
 def test_ring_wraps_waits_and_keeps_submission_order() -> None:
@@ -100,7 +124,8 @@ def test_blob_larger_than_the_ring_is_matched_in_the_parent() -> None:
         assert small.get() == [("small", b"y" * 100, 0, 1)]
 
 
-def _die_on_poison(blob: Blob, part: int, parts: int) -> int:
+def _die_on_poison(job: parallel.Job) -> int:
+    blob = job.blob
     if blob.data == b"poison":
         os.kill(os.getpid(), signal.SIGKILL)
     return len(blob.data)

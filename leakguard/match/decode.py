@@ -37,7 +37,7 @@ def looks_utf16(data: bytes) -> str | None:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf-16"
     head = data[:1024]
-    if len(head) < 16:
+    if len(head) < 16 or b"\x00" not in head:
         return None
     even, odd = head[0::2], head[1::2]
     if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
@@ -82,7 +82,25 @@ def _printable(data: bytes) -> bool:
     return len(sample.translate(None, _TEXT_BYTES)) <= 0.05 * len(sample)
 
 
+# The first character of each 4-character group holds the top 6 bits of a decoded byte: for text
+# (tab, newline, CR, space to ~) those are C, D, I-Z and a-f. Every other lead is a byte that
+# ``_printable`` counts against the payload, so a run with too many of them is dropped before
+# it is decoded (most long identifiers and paths in source code are such runs).
+_TEXT_LEADS = b"CDIJKLMNOPQRSTUVWXYZabcdef"
+_LEAD_SAMPLE = 4 * 1365  # leads of the first 4,095 decoded bytes, inside _printable's sample
+
+
+def _not_text(run: bytes) -> bool:
+    leads = run[:_LEAD_SAMPLE:4]
+    return len(leads.translate(None, _TEXT_LEADS)) * 20 > min(4096, 3 * len(leads) + 2)
+
+
 def _decode(run: bytes) -> bytes | None:
+    return None if _not_text(run) else decode_run(run)
+
+
+def decode_run(run: bytes) -> bytes | None:
+    """A base64 run (standard or URL-safe alphabet, padding optional) decoded, or None."""
     run = run.rstrip(b"=")
     if len(run) % 4 == 1:
         return None

@@ -26,6 +26,7 @@ from urllib.parse import unquote
 from leakguard.model import Blob, Category, Finding, Origin, Severity, human_size
 
 _WS = re.compile(r"[ \t\n\r]*")
+_VERSION_VALUE = re.compile(rb"[ \t\n\r]*:[ \t\n\r]*(-?[0-9][0-9.eE+-]*)")
 _DECODER = json.JSONDecoder()
 
 
@@ -248,6 +249,7 @@ class ParsedMap:
     def __init__(self, blob: Blob, text: str, raw: _RawMap, *, inline: bool = False) -> None:
         self.blob = blob
         self._text = text
+        self._length = len(text)
         self._raw = raw
         self._inline = inline
         self._embedded: list[Embedded] = []
@@ -262,9 +264,28 @@ class ParsedMap:
             if lo > pos:
                 ranges.append((pos, lo))
             pos = max(pos, hi)
-        if pos < len(self.blob.data):
-            ranges.append((pos, len(self.blob.data)))
+        if pos < self._length:
+            ranges.append((pos, self._length))
         return ranges
+
+    def entries(self) -> tuple[list[int | None], list[str | None], str, bool]:
+        """What a streamed split must agree on: sourcesContent string offsets (None for null),
+        sources, sourceRoot, and whether it is an index map (never streamed)."""
+        raw = self._raw
+        return raw.contents, raw.sources, raw.source_root, bool(raw.sections)
+
+    def summary_of(self, sizes: dict[int, int]) -> MapSummary:
+        """The summary from entry sizes measured elsewhere (a plain map's entries scanned by workers)."""
+        map_dir = posixpath.dirname(self.blob.origin.inner) if not self._inline else ""
+        raw = self._raw
+        embedded = []
+        for index, start in enumerate(raw.contents):
+            if start is None:
+                continue
+            name = source_name(raw.source_root, raw.sources, index)
+            embedded.append(Embedded(name, resolve(map_dir, name), not is_third_party(name, index, raw.ignore),
+                                     sizes[index]))
+        return MapSummary(self.blob.origin, self.sources, tuple(embedded), self._inline)
 
     def contents(self, part: int = 0, parts: int = 1) -> Iterator[Blob]:
         """Each non-null sourcesContent entry as a blob located at its original file. With
@@ -274,14 +295,10 @@ class ParsedMap:
         starts = [s for raw in _flatten(self._raw) for s in raw.contents if s is not None]
         first, span = (min(starts), max(starts) - min(starts) + 1) if starts else (0, 1)
         for raw in _flatten(self._raw):
-            root = raw.source_root
-            if root and not root.endswith("/"):
-                root += "/"
             for index, start in enumerate(raw.contents):
                 if start is None or (parts > 1 and (start - first) * parts // span != part):
                     continue
-                source = raw.sources[index] if index < len(raw.sources) else None
-                name = root + source if source is not None else f"<source {index}>"
+                name = source_name(raw.source_root, raw.sources, index)
                 value, _ = scanstring(self._text, start + 1, True)
                 data = str(value).encode("latin-1", "leakguard-latin1-utf8")
                 self._embedded.append(
@@ -298,6 +315,49 @@ class ParsedMap:
     def summary(self) -> MapSummary:
         """Call after ``contents()`` is exhausted."""
         return MapSummary(self.blob.origin, self.sources, tuple(self._embedded), self._inline)
+
+
+def source_name(root: str, sources: list[str | None], index: int) -> str:
+    """What sourcesContent entry ``index`` is called: sourceRoot + its source, or ``<source N>``."""
+    if root and not root.endswith("/"):
+        root += "/"
+    source = sources[index] if index < len(sources) else None
+    return root + source if source is not None else f"<source {index}>"
+
+
+def decode_entry(literal: bytes) -> bytes:
+    """One sourcesContent string, given as its raw JSON literal (quotes included), as the bytes of
+    the file it was. Raises ``ValueError`` if it is not a complete JSON string."""
+    value, _ = scanstring(literal.decode("latin-1"), 1, True)
+    return str(value).encode("latin-1", "leakguard-latin1-utf8")
+
+
+@dataclass(slots=True)
+class Prefix:
+    """The keys of a map before its sourcesContent array, and where the array's items begin."""
+
+    raw: _RawMap
+    items: int
+
+
+def parse_prefix(text: str) -> Prefix | None:
+    """Parse a map's first keys up to ``"sourcesContent": [`` (for streaming). None while the text
+    is too short to tell, or when the map is laid out otherwise (the whole map is parsed then)."""
+    raw = _RawMap()
+    try:
+        pos = _expect(text, 0, "{")
+        while True:
+            key, pos = _string(text, pos)
+            pos = _expect(text, pos, ":")
+            if key == "sourcesContent":
+                return Prefix(raw, _expect(text, pos, "["))
+            if key == "sections":
+                return None
+            value, pos = _value(text, pos)
+            _field(raw, key, value)
+            pos = _expect(text, pos, ",")
+    except (MapError, ValueError, RecursionError, IndexError):
+        return None
 
 
 def _flatten(raw: _RawMap) -> list[_RawMap]:
@@ -325,12 +385,29 @@ def looks_like_map(blob: Blob) -> bool:
         return False
     if blob.origin.inner.endswith(".map"):
         return True
-    return b'"version"' in data and (b'"mappings"' in data or b'"sections"' in data)
+    # "version": 3 first: most JSON has no such key, or another value (botocore's "version":"2.0"),
+    # and then the member is not searched again for "mappings" and "sections".
+    pos = data.find(b'"version"')
+    while pos != -1:
+        value = _VERSION_VALUE.match(data, pos + 9)
+        if value is not None and _is_three(value.group(1)):
+            return b'"mappings"' in data or b'"sections"' in data
+        pos = data.find(b'"version"', pos + 9)
+    return False
 
 
-def parse(blob: Blob, *, inline: bool = False) -> ParsedMap | None:
-    """A ParsedMap, or None when the bytes are not a version-3 source map."""
-    text = blob.data.decode("latin-1")
+def _is_three(number: bytes) -> bool:
+    try:
+        return float(number) == 3  # what json.loads then the version check accept: 3, 3.0, 3e0
+    except ValueError:
+        return False
+
+
+def parse(blob: Blob, *, inline: bool = False, text: str | None = None) -> ParsedMap | None:
+    """A ParsedMap, or None when the bytes are not a version-3 source map. ``text`` is the map
+    already decoded as latin-1 (then ``blob.data`` is not read)."""
+    if text is None:
+        text = blob.data.decode("latin-1")
     try:
         raw, _ = _parse_object(text, 0)
     except (MapError, RecursionError, IndexError):

@@ -13,10 +13,10 @@ import json
 import os
 import posixpath
 import re
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal, assert_never
 from urllib.parse import quote
 
+from leakguard import about
 from leakguard.model import Category, Finding, Origin, Severity, Verdict
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -88,12 +88,6 @@ def level(severity: Severity, *, blocking: bool) -> Level:
         case _:
             assert_never(severity)
 
-
-def _version() -> str:
-    try:
-        return version("leakguard")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "0.0.0"
 
 
 def relative_artifact(path: str) -> str:
@@ -224,7 +218,7 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False) -> str
     # Not a failure, but a hole in the scan the reader should see (an encrypted member, say).
     notifications += [_notification(u.origin, f"{u.origin}: not scanned: {u.reason}", "warning")
                       for u in verdict.unscanned if not u.by_policy]
-    driver: dict[str, Any] = {"name": "leakguard", "version": _version()}
+    driver: dict[str, Any] = {"name": "leakguard", "version": about.version()}
     if _SEMVER.match(driver["version"]):
         driver["semanticVersion"] = driver["version"]
     driver["informationUri"] = "https://pypi.org/project/leakguard/"

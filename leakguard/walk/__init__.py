@@ -31,6 +31,7 @@ from leakguard.model import (
     ArtifactEnd,
     Blob,
     Category,
+    Chunk,
     Finding,
     Origin,
     Problem,
@@ -42,7 +43,7 @@ from leakguard.walk.entry import Entry
 from leakguard.walk.kinds import Manifest
 from leakguard.walk.limits import Budget, LimitHit, Limits
 
-Event = Blob | Finding | Problem | Unscanned | ArtifactEnd
+Event = Blob | Chunk | Finding | Problem | Unscanned | ArtifactEnd
 
 READ_CHUNK = 1024 * 1024
 # Errors that mean "this container's bytes are damaged", from every decoder we use.
@@ -57,23 +58,27 @@ __all__ = ["Event", "Limits", "walk"]
 
 
 def walk(targets: Sequence[str], limits: Limits, stdin: IO[bytes] | None = None,
-         exclude: Sequence[str] = ()) -> Iterator[Event]:
+         exclude: Sequence[str] = (), stream: int | None = None) -> Iterator[Event]:
     """Walk every target in order. Missing targets raise ``UsageError`` before anything is read.
 
     ``exclude`` holds gitignore-style patterns of member paths (inside the artifact, members of
     nested archives joined with ``/``) that are never read; the ledger lists them as skipped by
-    policy. Structural findings (unsafe names, links, device files) still apply to them."""
+    policy. Structural findings (unsafe names, links, device files) still apply to them.
+
+    With ``stream``, a ``.map`` member that declares at least that many bytes (and fits the
+    window) is also yielded as ``Chunk`` events while it is read, before its ``Blob``."""
     skip = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     for target in targets:
         if target != "-" and not Path(target).exists() and not Path(target).is_symlink():
             raise UsageError(f"{target}: no such file or directory")
     for target in targets:
         if target == "-":
-            yield from _Walk(limits, "<stdin>", 0, skip).stdin(stdin if stdin is not None else sys.stdin.buffer)
+            yield from _Walk(limits, "<stdin>", 0, skip, stream).stdin(
+                stdin if stdin is not None else sys.stdin.buffer)
         else:
             path = Path(target)
             size = path.lstat().st_size if path.is_file() else 0
-            yield from _Walk(limits, target, size, skip).target(path)
+            yield from _Walk(limits, target, size, skip, stream).target(path)
 
 
 def _finding(origin: Origin, rule: str, severity: Severity, message: str) -> Finding:
@@ -84,9 +89,10 @@ class _Walk:
     """The walk of one target: its budget, its manifest and the member paths it has seen."""
 
     def __init__(self, limits: Limits, name: str, compressed_size: int,
-                 skip: pathspec.GitIgnoreSpec | None = None) -> None:
+                 skip: pathspec.GitIgnoreSpec | None = None, stream: int | None = None) -> None:
         self.limits = limits
         self.skip = skip
+        self.stream = stream
         self.budget = Budget(limits, compressed_size)
         self.root = Origin((name,))
         self.manifest = Manifest()
@@ -277,7 +283,7 @@ class _Walk:
             return
         try:
             with entry.open() as stream:
-                yield from self._read_member(stream, origin, depth, entry.name, top=top)
+                yield from self._read_member(stream, origin, depth, entry.name, top=top, size=entry.size)
         except LimitHit as hit:
             self._artifact_wide(hit)
             yield from self._limit(origin, hit)
@@ -291,10 +297,17 @@ class _Walk:
             yield Unscanned(origin, f"unreadable: {_reason(exc)}")
             yield Problem(origin, "corrupt" if self.kind != "directory" else "unreadable", _reason(exc))
 
-    def _read_member(self, stream: IO[bytes], origin: Origin, depth: int, name: str, *, top: bool
-                     ) -> Iterator[Event]:
+    def _read_member(self, stream: IO[bytes], origin: Origin, depth: int, name: str, *, top: bool,
+                     size: int | None = None) -> Iterator[Event]:
         window = self.limits.window_bytes
-        head = self._read(stream, origin, limit=window)
+        if self.stream is not None and size is not None and self.stream <= size <= window and name.endswith(".map"):
+            parts = []
+            for offset, chunk in self._chunks(stream, limit=window):
+                yield Chunk(origin, offset, chunk, size, depth)
+                parts.append(chunk)
+            head = parts[0] if len(parts) == 1 else b"".join(parts)
+        else:
+            head = self._read(stream, origin, limit=window)
         more = stream.read(1)
         if not more:
             if top:
@@ -390,19 +403,22 @@ class _Walk:
 
     def _read(self, stream: IO[bytes], origin: Origin, limit: int | None = None) -> bytes:
         """Read to the end (or ``limit`` bytes), charging the budget as bytes actually arrive."""
+        parts = [chunk for _, chunk in self._chunks(stream, limit)]
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _chunks(self, stream: IO[bytes], limit: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """``(offset, chunk)`` to the end (or ``limit`` bytes), each charged before it is used."""
         cap = self.limits.max_member_bytes
-        parts: list[bytes] = []
         total = 0
         while limit is None or total < limit:
             chunk = stream.read(READ_CHUNK if limit is None else min(READ_CHUNK, limit - total))
             if not chunk:
-                break
+                return
             total += len(chunk)
             self.budget.charge(len(chunk))
             if total > cap:
                 raise LimitHit("max_member_bytes", f"member larger than {cap:,} bytes")
-            parts.append(chunk)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+            yield total - len(chunk), chunk
 
     @staticmethod
     def _artifact_wide(hit: LimitHit) -> None:

@@ -20,3 +20,4 @@ class Entry:
     kind: EntryKind
     open: Callable[[], IO[bytes]] | None = None
     target: str = ""
+    size: int | None = None  # declared by the container; never trusted to bound a read

@@ -26,7 +26,8 @@ def entries(root: Path) -> Iterator[Entry]:
             path = Path(child.path)
             rel = path.relative_to(root).as_posix()
             try:
-                mode = child.stat(follow_symlinks=False).st_mode
+                info = child.stat(follow_symlinks=False)
+                mode = info.st_mode
             except OSError as exc:
                 yield Entry(rel, "unreadable", None, f"unreadable: {exc.strerror}")
                 continue
@@ -34,7 +35,7 @@ def entries(root: Path) -> Iterator[Entry]:
                 yield Entry(rel + "/", "dir")
                 subfolders.append(path)
             elif stat.S_ISREG(mode):
-                yield Entry(rel, "file", lambda p=path: p.open("rb"))  # type: ignore[misc]
+                yield Entry(rel, "file", lambda p=path: p.open("rb"), size=info.st_size)  # type: ignore[misc]
             else:
                 yield Entry(rel, _kind(mode), None, _link_target(path) if stat.S_ISLNK(mode) else "")
         stack.extend(reversed(subfolders))  # popped in name order: a stable, sorted walk

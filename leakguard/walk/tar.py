@@ -48,7 +48,7 @@ def entries(fileobj: IO[bytes], *, stream: bool) -> Iterator[Entry]:
 def _entry(archive: tarfile.TarFile, info: tarfile.TarInfo) -> Entry:
     kind: EntryKind
     if info.isreg():
-        return Entry(info.name, "file", lambda: _extract(archive, info))
+        return Entry(info.name, "file", lambda: _extract(archive, info), size=info.size)
     if info.isdir():
         kind = "dir"
     elif info.issym():

@@ -30,4 +30,4 @@ def _entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Entry:
         return Entry(info.filename, "fifo")
     if info.flag_bits & 0x1:  # APPNOTE 4.4.4: bit 0 = encrypted
         return Entry(info.filename, "encrypted")
-    return Entry(info.filename, "file", lambda: archive.open(info))
+    return Entry(info.filename, "file", lambda: archive.open(info), size=info.file_size)

@@ -7,6 +7,9 @@ import gzip
 import json
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from leakguard.app import scan
 from leakguard.match import decode
 from leakguard.model import Blob, Origin
@@ -94,3 +97,29 @@ def test_codename_in_utf16le_strings_of_a_binary(tmp_path: Path) -> None:
     found = [(f.rule_id, str(f.origin)) for f in scan([str(path)], config).blocking]
     assert found == [("codename.capybara", f"{path}!/package/vendor/tool.node!/<utf-16le strings, even offsets>")]
     assert scan([str(path)], Config()).blocking == ()
+
+
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.binary(min_size=16, max_size=300).map(base64.b64encode),
+    st.binary(min_size=16, max_size=300).map(base64.urlsafe_b64encode),
+    st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=0x7F), min_size=16, max_size=300)
+    .map(lambda t: base64.b64encode(t.encode())),
+    st.text(min_size=8, max_size=200).map(lambda t: base64.b64encode(t.encode())),
+    st.text(alphabet=_B64, min_size=32, max_size=400).map(str.encode),
+))
+def test_the_lead_check_only_drops_runs_that_decode_to_non_text(run: bytes) -> None:
+    # _decode skips decode_run when the group leads already show too many non-text bytes: it must
+    # never skip a run that decodes to a payload _printable accepts.
+    decoded = decode.decode_run(run)
+    if decoded is not None and decode._printable(decoded):
+        assert decode._decode(run) == decoded
+
+
+def test_the_lead_check_drops_identifiers_and_paths_without_decoding() -> None:
+    assert decode._not_text(b"getServerSideConfigurationForTheCurrentWorkspace")
+    assert decode._not_text(b"node_modules/some-package/dist/esm/internal/utils")
+    assert not decode._not_text(base64.b64encode(b"user=admin;password=hunter2-and-more"))

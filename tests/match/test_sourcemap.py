@@ -240,3 +240,13 @@ def test_tar_without_package_json(tmp_path: Path) -> None:
     data = tar_bytes({"site/app.js.map": source_map(FIRST[:1])})
     [finding] = scan([str(write(tmp_path, "site.tar.gz", data))], Config()).blocking
     assert finding.severity is Severity.CRITICAL
+
+
+@pytest.mark.parametrize(("version", "is_map"), [("3", True), ("3.0", True), ("3e0", True), ("2", False),
+                                                 ('"3"', False), ("30", False)])
+def test_a_map_is_recognised_by_its_version_wherever_it_lives(version: str, is_map: bool) -> None:
+    data = ('{"names": [], "version" : ' + version + ', "sources": ["../src/a.ts"], "sourcesContent": '
+            '["export const a = 1;"], "mappings": "AAAA"}').encode()
+    blob = Blob(Origin(("x.tgz", "package/dist/bundle.json")), data, 1)
+    assert sourcemap.looks_like_map(blob) is is_map
+    assert (sourcemap.parse(blob) is not None) is is_map

@@ -10,6 +10,7 @@ without shared/ beside it still runs).
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import json
 import re
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any, Literal
 import jsonschema
 import pytest
 
+from leakguard import about
 from leakguard.app import scan
 from leakguard.model import (
     Artifact,
@@ -140,7 +142,7 @@ def render(fmt: str, verdict: Verdict, **options: bool) -> str:
 
 def _normalise(output: str, tmp: Path) -> str:
     """Only the tool's own version and the temporary directory vary between machines."""
-    version = re.escape(sarif._version())
+    version = re.escape(about.version())
     output = re.sub(rf'("name": "leakguard",\n\s*"version": )"{version}"', r'\1"VERSION"', output)
     output = re.sub(rf'"semanticVersion": "{version}"', '"semanticVersion": "VERSION"', output)
     return output.replace(str(tmp), "<TMP>")
@@ -230,7 +232,7 @@ def test_sarif_for_code_scanning(in_tmp: Path) -> None:
     run = _run(verdict)
     driver = run["tool"]["driver"]
     assert driver["name"] == "leakguard"
-    assert driver["semanticVersion"] == sarif._version()
+    assert driver["semanticVersion"] == about.version()
     rules = {r["id"]: r for r in driver["rules"]}
     assert len(rules) == len(driver["rules"]) == 9
     assert rules["github.pat-classic"]["shortDescription"] == {"text": "GitHub personal access token (classic)"}
@@ -298,11 +300,18 @@ def test_sarif_version_falls_back_and_semantic_version_is_semver(monkeypatch: py
     def missing(name: str) -> str:
         raise PackageNotFoundError(name)
 
-    monkeypatch.setattr(sarif, "version", missing)
-    assert _run(verdict)["tool"]["driver"]["semanticVersion"] == "0.0.0"
-    monkeypatch.setattr(sarif, "version", lambda name: "0.2.0.dev3+g1a2b3c")  # PEP 440, not SemVer
+    about.version.cache_clear()
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "1.4.2")
+    assert _run(verdict)["tool"]["driver"]["semanticVersion"] == "1.4.2"
+    about.version.cache_clear()
+    monkeypatch.setattr(importlib.metadata, "version", missing)  # a checkout that was never installed
+    driver = _run(verdict)["tool"]["driver"]
+    assert driver["version"] == "0+unknown" and "semanticVersion" not in driver
+    about.version.cache_clear()
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.2.0.dev3+g1a2b3c")  # PEP 440, not SemVer
     driver = _run(verdict)["tool"]["driver"]
     assert driver["version"] == "0.2.0.dev3+g1a2b3c" and "semanticVersion" not in driver
+    about.version.cache_clear()
 
 
 @pytest.mark.parametrize(("chain", "in_directory", "expected"), [
