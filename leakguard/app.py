@@ -401,6 +401,8 @@ class _Streamed:
         # Now, while the workers still have entries to scan: the full parse and the file rules.
         self.member = scanner.member(blob, _Artifact())
         self.parsed = sourcemap.parse(blob)
+        if self.parsed is not None:
+            self.parsed.drop_text()  # 60 MB for a 60 MB map: only its structure is needed now
 
     def ready(self) -> bool:
         return all(ticket.ready() for ticket in self.stream.tickets)

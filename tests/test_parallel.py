@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import multiprocessing
 import os
@@ -13,7 +14,7 @@ import pytest
 
 from leakguard import app, parallel
 from leakguard.errors import ScanError
-from leakguard.model import Blob, Origin
+from leakguard.model import Blob, ExitCode, Origin
 from leakguard.policy.config import Config
 from leakguard.report import json as json_report
 from tests.helpers.archives import npm_tarball, source_map, write
@@ -138,4 +139,17 @@ def test_a_killed_worker_fails_the_scan_instead_of_hanging() -> None:
         tickets.append(workers.submit(Blob(Origin(("a", "p")), b"poison", 1)))
         for ticket in tickets:
             ticket.get()
+    assert not multiprocessing.active_children()
+
+
+def test_a_map_cut_off_while_streamed_fails_the_scan_as_in_one_process(tmp_path: Path) -> None:
+    filler = "export const pad = 'abcdefghij';\n" * 600
+    data = npm_tarball({"cli.js.map": source_map([(f"../src/f{i}.ts", filler) for i in range(260)]),
+                        "z.js": f"t = '{github_token(seed=5)}'\n"}, license="UNLICENSED")
+    raw = gzip.decompress(data)
+    cut = write(tmp_path, "cut-1.0.0.tgz", gzip.compress(raw[: raw.find(b"export const pad", 3_000_000)]))
+    one, two = (app.scan([str(cut)], Config(), jobs=jobs) for jobs in (1, 2))
+    assert one.problems and one.problems == two.problems
+    assert one.exit_code == two.exit_code == ExitCode.SCAN_ERROR
+    assert _report(one) == _report(two)
     assert not multiprocessing.active_children()

@@ -268,6 +268,10 @@ class ParsedMap:
             ranges.append((pos, self._length))
         return ranges
 
+    def drop_text(self) -> None:
+        """Free the decoded map once only its structure is needed (``contents`` then yields nothing)."""
+        self._text = ""
+
     def entries(self) -> tuple[list[int | None], list[str | None], str, bool]:
         """What a streamed split must agree on: sourcesContent string offsets (None for null),
         sources, sourceRoot, and whether it is an index map (never streamed)."""
