@@ -20,6 +20,7 @@ from leakguard.match import sourcemap
 # unfinished entry, grow past this: re-reading them on every chunk would cost more than it saves.
 MAX_PENDING = 16 * 1024 * 1024
 _WS = " \t\n\r"
+_KEY = b'"sourcesContent"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +40,25 @@ class Splitter:
         self.state = "prefix"  # -> "entries" -> "done"; or "dead"
         self.prefix: sourcemap.Prefix | None = None
         self.starts: list[int | None] = []
+        self.end = 0  # after the closing bracket, once done
         self._tail = b""
         self._at = 0  # offset of _tail[0] in the map
         self._comma = False  # an item was read: a comma or the closing bracket comes next
+        self._key = False  # "sourcesContent" has been seen
 
     def feed(self, chunk: bytes) -> list[Entry]:
         if self.state in ("done", "dead"):
             return []
         self._tail += chunk
         if self.state == "prefix":
-            prefix = sourcemap.parse_prefix(self._tail.decode("latin-1"))
+            # Parse the keys only once the array's key has arrived: maps that put it after a 13 MB
+            # "mappings" string would otherwise be parsed again on every chunk.
+            self._key = self._key or _KEY in self._tail[-(len(chunk) + len(_KEY)) :]
+            try:
+                prefix = sourcemap.parse_prefix(self._tail.decode("latin-1")) if self._key else None
+            except sourcemap.Unstreamable:
+                self.state = "dead"
+                return []
             if prefix is None:
                 if len(self._tail) > MAX_PENDING:
                     self.state = "dead"
@@ -59,6 +69,12 @@ class Splitter:
         if self.state == "entries" and len(self._tail) > MAX_PENDING:
             self.state = "dead"
         return found
+
+    def known(self) -> sourcemap.Known | None:
+        """The array as read, for the full parse to skip (when the split is done)."""
+        if self.state != "done" or self.prefix is None:
+            return None
+        return sourcemap.Known(self.prefix.items, self.end, tuple(self.starts))
 
     def agrees(self, parsed: sourcemap.ParsedMap) -> bool:
         """True when the whole map's parse has exactly the entries (and names) this returned."""
@@ -83,6 +99,7 @@ class Splitter:
                 if char == "]":
                     self.state = "done"
                     pos += 1
+                    self.end = self._at + pos
                     break
                 if char != ",":
                     self.state = "dead"

@@ -89,7 +89,17 @@ def _value(text: str, pos: int) -> tuple[object, int]:
     return value, end
 
 
-def _parse_object(text: str, pos: int, depth: int = 0) -> tuple[_RawMap, int]:
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A top-level sourcesContent array already read with this parser's own grammar (by
+    ``mapstream.Splitter``): its items start at ``items``, it ends before ``end``."""
+
+    items: int
+    end: int
+    starts: tuple[int | None, ...]
+
+
+def _parse_object(text: str, pos: int, depth: int = 0, known: Known | None = None) -> tuple[_RawMap, int]:
     if depth > 4:
         raise MapError("index maps nested too deeply")
     raw = _RawMap()
@@ -101,7 +111,12 @@ def _parse_object(text: str, pos: int, depth: int = 0) -> tuple[_RawMap, int]:
         pos = _expect(text, pos, ":")
         start = _ws(text, pos)
         if key == "sourcesContent":
-            pos = _contents(text, pos, raw)
+            start = _ws(text, pos)
+            if known is not None and depth == 0 and text[start : start + 1] == "[" and start + 1 == known.items:
+                raw.contents.extend(known.starts)  # the same scanstring calls, already made
+                pos = known.end
+            else:
+                pos = _contents(text, pos, raw)
         elif key == "sections":
             pos = _sections(text, pos, raw, depth)
         else:
@@ -344,9 +359,13 @@ class Prefix:
     items: int
 
 
+class Unstreamable(ValueError):
+    """An index map: its entries are not one top-level array."""
+
+
 def parse_prefix(text: str) -> Prefix | None:
     """Parse a map's first keys up to ``"sourcesContent": [`` (for streaming). None while the text
-    is too short to tell, or when the map is laid out otherwise (the whole map is parsed then)."""
+    is too short to tell; ``Unstreamable`` for an index map."""
     raw = _RawMap()
     try:
         pos = _expect(text, 0, "{")
@@ -356,10 +375,12 @@ def parse_prefix(text: str) -> Prefix | None:
             if key == "sourcesContent":
                 return Prefix(raw, _expect(text, pos, "["))
             if key == "sections":
-                return None
+                raise Unstreamable("index map")
             value, pos = _value(text, pos)
             _field(raw, key, value)
             pos = _expect(text, pos, ",")
+    except Unstreamable:
+        raise
     except (MapError, ValueError, RecursionError, IndexError):
         return None
 
@@ -407,13 +428,15 @@ def _is_three(number: bytes) -> bool:
         return False
 
 
-def parse(blob: Blob, *, inline: bool = False, text: str | None = None) -> ParsedMap | None:
+def parse(blob: Blob, *, inline: bool = False, text: str | None = None, known: Known | None = None
+          ) -> ParsedMap | None:
     """A ParsedMap, or None when the bytes are not a version-3 source map. ``text`` is the map
-    already decoded as latin-1 (then ``blob.data`` is not read)."""
+    already decoded as latin-1 (then ``blob.data`` is not read); ``known``, its sourcesContent
+    array as a streamed split read it (the array is then not read again)."""
     if text is None:
         text = blob.data.decode("latin-1")
     try:
-        raw, _ = _parse_object(text, 0)
+        raw, _ = _parse_object(text, 0, known=known)
     except (MapError, RecursionError, IndexError):
         return None
     if raw.version != 3 or not (raw.has_mappings or raw.sections):
