@@ -6,7 +6,8 @@ Without paths it fetches the pinned real artifacts with ../shared/bench/fetch-ar
 each artifact it alternates leakguard and the reference (``tar -xzf`` into an empty directory,
 ``unzip -q`` for wheels, and for the botocore wheel also Python's own floor: reading and
 gunzipping every member) after a warm-up, and reports the median wall time, MB/s of unpacked
-content, the median of the per-pair ratios and memory: the peak RSS of the largest process
+content, the median of the per-pair ratios (each run starts after the previous one's files are
+removed and flushed to disk) and memory: the peak RSS of the largest process
 (``os.wait4``'s ru_maxrss, which covers the worker processes too) and, from one extra sampled run,
 the peak of all processes together (the sum of their PSS, so shared pages count once). The full
 rule pack runs with 20 configured codenames. leakguard runs with its bytecode cached, as after any
@@ -121,10 +122,12 @@ def pairs(a: list[str], b_factory, runs: int, workdir: Path) -> tuple[list[float
     """Alternate a and b (b rebuilt each time), swapping which goes first; warm up once."""
     timed(a)
     timed(b_factory())
+    _settle(workdir)
     times_a, times_b, rss, codes = [], [], [], set()
     for i in range(runs):
-        order = [("a", a), ("b", b_factory())] if i % 2 == 0 else [("b", b_factory()), ("a", a)]
-        for label, cmd in order:
+        order = ["a", "b"] if i % 2 == 0 else ["b", "a"]
+        for label in order:
+            cmd = a if label == "a" else b_factory()  # made now: _settle removes earlier targets
             seconds, peak, code = timed(cmd, cwd=workdir)
             if label == "a":
                 times_a.append(seconds)
@@ -132,10 +135,17 @@ def pairs(a: list[str], b_factory, runs: int, workdir: Path) -> tuple[list[float
                 codes.add(code)
             else:
                 times_b.append(seconds)
+            _settle(workdir)
+    return times_a, times_b, rss, codes
+
+
+def _settle(workdir: Path) -> None:
+    """Between two timed runs: remove what the reference unpacked and flush it to disk, so the
+    kernel's writeback of 100 MB is not charged to whichever run comes next."""
     for leftover in workdir.iterdir():
         if leftover.is_dir() and leftover.name.startswith("tmp"):
             shutil.rmtree(leftover, ignore_errors=True)
-    return times_a, times_b, rss, codes
+    os.sync()
 
 
 def machine() -> list[str]:
