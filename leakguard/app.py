@@ -400,9 +400,8 @@ class _Streamed:
         self.parts = parts
         # Now, while the workers still have entries to scan: the full parse and the file rules.
         self.member = scanner.member(blob, _Artifact())
-        self.parsed = sourcemap.parse(blob, known=stream.splitter.known())
-        if self.parsed is not None:
-            self.parsed.drop_text()  # 60 MB for a 60 MB map: only its structure is needed now
+        known = stream.splitter.known()
+        self.parsed = sourcemap.parse(blob, known=known) if known is not None else None
 
     def ready(self) -> bool:
         return all(ticket.ready() for ticket in self.stream.tickets)

@@ -181,6 +181,7 @@ class Ticket(Generic[R]):
             except BrokenProcessPool:
                 raise ScanError("a matching worker process died (killed or out of memory); "
                                 "rerun with --jobs 1 to scan in one process") from None
+        self._pool._retire(wait=False)
         return results
 
 
@@ -211,6 +212,7 @@ class Workers(Generic[R]):
 
     def submit(self, blob: Blob, parts: int = 1) -> Ticket[R]:
         """Queue ``blob`` (split into ``parts`` tasks); blocks while the ring or the task queue is full."""
+        self._retire(wait=False)  # give finished tasks' memory back before taking more
         length = len(blob.data)
         if length > self._ring.size:
             return Ticket(self, [], 0, [self._work(Job(blob, part, parts)) for part in range(parts)])
@@ -255,6 +257,7 @@ class Workers(Generic[R]):
     def submit_spans(self, region: int, meta: Blob, spans: tuple[tuple[int, int], ...], payload: object
                      ) -> Ticket[R]:
         """A span job over a reserved region (spans relative to it)."""
+        self._retire(wait=False)
         size = sum(hi - lo for lo, hi in spans)
         batch = _Batch([(region, 0, dataclasses.replace(meta, data=b""), 0, 1, spans, payload)], size)
         self._send(batch)

@@ -194,6 +194,7 @@ def core_dump(data: bytes) -> str | None:
 _SOURCES_KEY = re.compile(rb'"(sources|sourceRoot)"\s*:\s*')
 _JSON_ITEM = re.compile(rb'\s*(?:"((?:[^"\\]|\\.)*)"|null)\s*([,\]])')
 _JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"')
+_EMPTY_REST = re.compile(rb"\s*\]")
 # /Users/<name>/, /home/<name>/, C:\Users\<name>\ (JSON-escaped backslashes) or C:/Users/<name>/.
 _HOME = re.compile(rb"(/Users/|/home/|[A-Za-z]:(?:\\\\|/)Users(?:\\\\|/))([^/\\\"]+)(?:/|\\\\)")
 
@@ -209,7 +210,7 @@ def _source_strings(data: bytes) -> Iterator[bytes]:
         if data[pos : pos + 1] != b"[":
             continue
         pos += 1
-        if data[pos:].lstrip()[:1] == b"]":
+        if _EMPTY_REST.match(data, pos):  # not data[pos:]: that copies the rest of a 60 MB map
             continue
         while (item := _JSON_ITEM.match(data, pos)) is not None:
             if item.group(1) is not None:

@@ -120,7 +120,7 @@ class Splitter:
             elif text.startswith("null", pos):
                 self.starts.append(None)
                 pos += 4
-            elif "null".startswith(text[pos:]):
+            elif "null".startswith(text[pos : pos + 4]):
                 break
             else:
                 self.state = "dead"

@@ -114,7 +114,7 @@ def _parse_object(text: str, pos: int, depth: int = 0, known: Known | None = Non
             start = _ws(text, pos)
             if known is not None and depth == 0 and text[start : start + 1] == "[" and start + 1 == known.items:
                 raw.contents.extend(known.starts)  # the same scanstring calls, already made
-                pos = known.end
+                pos = _expect(text, start + 1, "]")  # the text holds the array emptied: "[]"
             else:
                 pos = _contents(text, pos, raw)
         elif key == "sections":
@@ -261,10 +261,11 @@ class MapSummary:
 class ParsedMap:
     """A parsed map: ``contents()`` yields each embedded source as a derived blob, once."""
 
-    def __init__(self, blob: Blob, text: str, raw: _RawMap, *, inline: bool = False) -> None:
+    def __init__(self, blob: Blob, text: str, raw: _RawMap, *, inline: bool = False, length: int | None = None
+                 ) -> None:
         self.blob = blob
         self._text = text
-        self._length = len(text)
+        self._length = len(text) if length is None else length
         self._raw = raw
         self._inline = inline
         self._embedded: list[Embedded] = []
@@ -282,10 +283,6 @@ class ParsedMap:
         if pos < self._length:
             ranges.append((pos, self._length))
         return ranges
-
-    def drop_text(self) -> None:
-        """Free the decoded map once only its structure is needed (``contents`` then yields nothing)."""
-        self._text = ""
 
     def entries(self) -> tuple[list[int | None], list[str | None], str, bool]:
         """What a streamed split must agree on: sourcesContent string offsets (None for null),
@@ -433,15 +430,38 @@ def parse(blob: Blob, *, inline: bool = False, text: str | None = None, known: K
     """A ParsedMap, or None when the bytes are not a version-3 source map. ``text`` is the map
     already decoded as latin-1 (then ``blob.data`` is not read); ``known``, its sourcesContent
     array as a streamed split read it (the array is then not read again)."""
+    if known is not None:
+        return _parse_known(blob, known, inline=inline)
     if text is None:
         text = blob.data.decode("latin-1")
     try:
-        raw, _ = _parse_object(text, 0, known=known)
+        raw, _ = _parse_object(text, 0)
     except (MapError, RecursionError, IndexError):
         return None
     if raw.version != 3 or not (raw.has_mappings or raw.sections):
         return None
     return ParsedMap(blob, text, raw, inline=inline)
+
+
+def _parse_known(blob: Blob, known: Known, *, inline: bool) -> ParsedMap | None:
+    """Parse the map with its sourcesContent array emptied: the rest is read as usual, the array's
+    entries are the known ones, and positions after the array are moved back where they were.
+    The decoded text is a fifth of the map; its entries are never decoded (``contents`` yields
+    nothing: the caller has scanned them)."""
+    data = blob.data
+    if data[known.items - 1 : known.items] != b"[" or data[known.end - 1 : known.end] != b"]":
+        return None
+    text = (data[: known.items] + data[known.end - 1 :]).decode("latin-1")
+    try:
+        raw, _ = _parse_object(text, 0, known=known)
+    except (MapError, RecursionError, IndexError):
+        return None
+    if raw.version != 3 or not raw.has_mappings or raw.sections or raw.contents != list(known.starts):
+        return None
+    shift = known.end - 1 - known.items
+    raw.skip = [(lo if lo <= known.items else lo + shift, hi if hi <= known.items else hi + shift)
+                for lo, hi in raw.skip]
+    return ParsedMap(blob, "", raw, inline=inline, length=len(data))
 
 
 # -- links ------------------------------------------------------------------------------------

@@ -81,6 +81,32 @@ def walk(targets: Sequence[str], limits: Limits, stdin: IO[bytes] | None = None,
             yield from _Walk(limits, target, size, skip, stream).target(path)
 
 
+class _Joined:
+    """Chunks joined as they arrive, holding the member once: ``b"".join`` of a list holds it
+    twice at the end (60 MB more for a 60 MB map), while ``BytesIO.getvalue`` hands over its
+    buffer without a copy."""
+
+    __slots__ = ("_buffer", "_first")
+
+    def __init__(self) -> None:
+        self._first: bytes | None = None
+        self._buffer: io.BytesIO | None = None
+
+    def add(self, chunk: bytes) -> None:
+        if self._first is None:
+            self._first = chunk
+            return
+        if self._buffer is None:
+            self._buffer = io.BytesIO()
+            self._buffer.write(self._first)
+        self._buffer.write(chunk)
+
+    def value(self) -> bytes:
+        if self._buffer is not None:
+            return self._buffer.getvalue()
+        return self._first if self._first is not None else b""
+
+
 def _finding(origin: Origin, rule: str, severity: Severity, message: str) -> Finding:
     return Finding(rule, Category.POLICY, severity, origin, message, key=rule)
 
@@ -301,11 +327,11 @@ class _Walk:
                      size: int | None = None) -> Iterator[Event]:
         window = self.limits.window_bytes
         if self.stream is not None and size is not None and self.stream <= size <= window and name.endswith(".map"):
-            parts = []
+            whole = _Joined()
             for offset, chunk in self._chunks(stream, limit=window):
                 yield Chunk(origin, offset, chunk, size, depth)
-                parts.append(chunk)
-            head = parts[0] if len(parts) == 1 else b"".join(parts)
+                whole.add(chunk)
+            head = whole.value()
         else:
             head = self._read(stream, origin, limit=window)
         more = stream.read(1)
@@ -403,8 +429,10 @@ class _Walk:
 
     def _read(self, stream: IO[bytes], origin: Origin, limit: int | None = None) -> bytes:
         """Read to the end (or ``limit`` bytes), charging the budget as bytes actually arrive."""
-        parts = [chunk for _, chunk in self._chunks(stream, limit)]
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        whole = _Joined()
+        for _, chunk in self._chunks(stream, limit):
+            whole.add(chunk)
+        return whole.value()
 
     def _chunks(self, stream: IO[bytes], limit: int | None = None) -> Iterator[tuple[int, bytes]]:
         """``(offset, chunk)`` to the end (or ``limit`` bytes), each charged before it is used."""
