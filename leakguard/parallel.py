@@ -57,8 +57,9 @@ MIB = 1024 * 1024
 # Blobs smaller than this travel in batches, so a wheel of 5,000 small files is not 5,000 tasks.
 BATCH_BYTES = 4 * MIB
 BATCH_COUNT = 256
-# At most this many tasks in flight; with the ring, it bounds memory and keeps workers busy.
-MAX_TASKS = 8
+# At most this many tasks in flight (the ring bounds their memory): enough that the parent rarely
+# waits for a slot while the walker has bytes ready.
+MAX_TASKS = 32
 
 # Set in the parent just before the fork; the children inherit them.
 _WORK: Callable[[Job], object] | None = None
