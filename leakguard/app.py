@@ -285,10 +285,12 @@ def prefetch(events: Iterator[Event], depth: int = 2) -> Iterator[Event]:
         finally:
             pipe.put(_DONE)
 
-    threading.Thread(target=produce, name="leakguard-walk", daemon=True).start()
+    walker = threading.Thread(target=produce, name="leakguard-walk", daemon=True)
+    walker.start()
     while True:
         item = pipe.get()
         if item is _DONE:
+            walker.join()  # gone before a later scan (--against) forks its workers
             return
         if isinstance(item, _Failure):
             raise item.error
@@ -424,8 +426,12 @@ class _Streamed:
 
 
 def _worth_forking(targets: Sequence[str], jobs: int | None) -> bool:
-    """Workers for ``--jobs N`` (N > 1), or by default when the input is large enough."""
+    """Workers for ``--jobs N`` (N > 1), or by default when the input is large enough. Never from
+    a process that runs other threads (an application embedding the library): forking it could
+    copy a lock some thread holds."""
     if not parallel.available() or (jobs if jobs is not None else (os.cpu_count() or 1)) < 2:
+        return False
+    if threading.active_count() > 1:
         return False
     if jobs is not None:
         return True

@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import signal
+import threading
 from pathlib import Path
 from typing import ClassVar
 
@@ -153,3 +154,21 @@ def test_a_map_cut_off_while_streamed_fails_the_scan_as_in_one_process(tmp_path:
     assert one.exit_code == two.exit_code == ExitCode.SCAN_ERROR
     assert _report(one) == _report(two)
     assert not multiprocessing.active_children()
+
+
+def test_no_workers_are_forked_from_a_process_running_other_threads(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "t.tgz", npm_tarball({"a.js": f"t = '{github_token(seed=3)}'\n"}))
+    forked: list[int] = []
+    monkeypatch.setattr(parallel, "Workers", lambda *a, **k: forked.append(1) or _Spy(*a, **k))
+    app.scan([str(path)], Config(), jobs=2)
+    assert forked == [1]
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        verdict = app.scan([str(path)], Config(), jobs=2)
+    finally:
+        stop.set()
+        other.join()
+    assert forked == [1] and len(verdict.blocking) == 1  # scanned in this process instead
