@@ -6,6 +6,7 @@ rules are read with importlib.resources, so they load from a wheel, an sdist or 
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -205,8 +206,10 @@ def _toml_files(root: Traversable) -> list[Traversable]:
     return sorted((f for f in root.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
 
 
-def load_rules(extra: Iterable[Path] = ()) -> tuple[Rule, ...]:
-    """The packaged content rules plus rule files the user names, validated and compiled."""
+@functools.cache
+def _packaged() -> tuple[Rule, ...]:
+    """The rules shipped in the package: read and compiled once per process (rules are immutable;
+    a library caller or the fuzzer scanning many times does not parse 78 TOML files each time)."""
     package = resources.files("leakguard.rules")
     rules: list[Rule] = []
     for sub in CONTENT_RULE_DIRS:
@@ -214,6 +217,12 @@ def load_rules(extra: Iterable[Path] = ()) -> tuple[Rule, ...]:
             rules.extend(parse_file(item.read_text(encoding="utf-8"), f"rules/{sub}/{item.name}"))
     for name in CONTENT_RULE_FILES:
         rules.extend(parse_file((package / name).read_text(encoding="utf-8"), f"rules/{name}"))
+    return tuple(rules)
+
+
+def load_rules(extra: Iterable[Path] = ()) -> tuple[Rule, ...]:
+    """The packaged content rules plus rule files the user names, validated and compiled."""
+    rules = list(_packaged())
     for path in extra:
         try:
             text = path.read_text(encoding="utf-8")

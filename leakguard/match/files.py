@@ -35,6 +35,7 @@ findings: the credential one comes from the content matcher, this module only ad
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tomllib
@@ -548,8 +549,10 @@ def parse_file_rules(text: str, where: str = WHERE) -> tuple[FileRule, ...]:
     return rules
 
 
+@functools.cache
 def load_file_rules() -> tuple[FileRule, ...]:
-    """The packaged ``rules/files.toml`` (``leakguard.rules`` in an install), validated and compiled."""
+    """The packaged ``rules/files.toml`` (``leakguard.rules`` in an install), validated and compiled;
+    read once per process (the rules are immutable)."""
     text = (resources.files("leakguard.rules") / "files.toml").read_text(encoding="utf-8")
     return parse_file_rules(text, WHERE)
 
