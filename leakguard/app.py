@@ -313,6 +313,7 @@ PARALLEL_BYTES = 4 * 1024 * 1024
 # A source map at least this large is shared out between the workers by its sourcesContent entries.
 SPLIT_BYTES = 4 * 1024 * 1024
 
+
 class _Done:
     """A blob scanned in this process: its result is ready now."""
 
@@ -369,7 +370,7 @@ class _Stream:
         self.ok = self.region is not None
 
     def feed(self, chunk: Chunk) -> None:
-        if not self.ok or self.region is None:
+        if not self.ok or self.region is None:  # (region is None only when not ok)
             return
         if chunk.offset + len(chunk.data) > self.size:  # the declared size was wrong
             self.ok = False

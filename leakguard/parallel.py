@@ -187,7 +187,7 @@ class Ticket(Generic[R]):
 
 
 class Workers(Generic[R]):
-    """``jobs`` forked processes running ``work(blob, part, parts)``. Create it before starting
+    """``jobs`` forked processes running ``work(job)`` for each ``Job``. Create it before starting
     any thread; ``close`` it when done (it is a context manager)."""
 
     def __init__(self, work: Work[R], jobs: int, arena_bytes: int) -> None:
@@ -199,8 +199,8 @@ class Workers(Generic[R]):
         _WORK = work
         _ARENA = self._arena = mmap.mmap(-1, arena_bytes)  # anonymous and shared with the children
         self._ring = _Ring(self._arena)
-        self._executor: ProcessPoolExecutor = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_initialise)
+        self._executor: ProcessPoolExecutor = ProcessPoolExecutor(
+            jobs, mp_context=multiprocessing.get_context("fork"), initializer=_initialise)
         self._executor.submit(_ready).result()
         self._open = _Batch()
         self._sent: deque[_Batch] = deque()  # dispatched, oldest first, with the regions they hold
