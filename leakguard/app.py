@@ -430,7 +430,7 @@ def _worth_forking(targets: Sequence[str], jobs: int | None) -> bool:
     """Workers for ``--jobs N`` (N > 1), or by default when the input is large enough. Never from
     a process that runs other threads (an application embedding the library): forking it could
     copy a lock some thread holds."""
-    if not parallel.available() or (jobs if jobs is not None else (os.cpu_count() or 1)) < 2:
+    if not parallel.available() or (jobs if jobs is not None else parallel.default_jobs()) < 2:
         return False
     if threading.active_count() > 1:
         return False
@@ -459,7 +459,7 @@ def collect(
     does not depend on the number of jobs."""
     started = time.monotonic()
     scanner = Scanner.build(config, engine)
-    cores = jobs if jobs is not None else (os.cpu_count() or 1)
+    cores = jobs if jobs is not None else parallel.default_jobs()
     with contextlib.ExitStack() as stack:
         workers: parallel.Workers[_Result] | None = None
         if _worth_forking(targets, jobs):

@@ -114,7 +114,8 @@ def _write(text: str, output: Path | None) -> None:
 @click.option("--no-config", is_flag=True, help="Ignore config files; use the defaults.")
 @click.option("--engine", type=click.Choice(["auto", "pyahocorasick", "ahocorasick-rs"]), default="auto",
               show_default=True, help="Keyword prefilter engine.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores; 1: one process).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Worker processes (default: usable cores, at most 8; 1: one process).")
 @click.option("--codename", "codenames", multiple=True, metavar="NAME",
               help="An unreleased name that must not ship (repeatable; adds to the config's codenames).")
 @click.option("--codenames-file", type=click.Path(dir_okay=False, path_type=Path),

@@ -66,6 +66,21 @@ _WORK: Callable[[Job], object] | None = None
 _ARENA: mmap.mmap | None = None
 
 
+# The default number of workers never exceeds this: a CI container on a 64-core host would
+# otherwise fork 64 processes for a two-core job.
+MAX_DEFAULT_JOBS = 8
+
+
+def default_jobs() -> int:
+    """The cores this process may run on (its CPU affinity, which containers narrow), at most
+    ``MAX_DEFAULT_JOBS``."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, MAX_DEFAULT_JOBS))
+
+
 def available() -> bool:
     """Forked workers need ``fork`` (Linux and other Unixes; not Windows, and not macOS, where
     forking a process that has loaded system frameworks is unsafe)."""

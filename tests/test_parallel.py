@@ -172,3 +172,10 @@ def test_no_workers_are_forked_from_a_process_running_other_threads(tmp_path: Pa
         stop.set()
         other.join()
     assert forked == [1] and len(verdict.blocking) == 1  # scanned in this process instead
+
+
+def test_default_workers_follow_the_cores_this_process_may_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert parallel.default_jobs() == parallel.MAX_DEFAULT_JOBS  # a 64-core host: capped
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert parallel.default_jobs() == 1  # a container pinned to one core: no workers by default
