@@ -115,10 +115,16 @@ def _forget(start: int, end: int) -> None:
     """Unmap this worker's view of a region it has copied (the parent still holds the pages), so
     they are not counted twice in the workers' resident memory."""
     assert _ARENA is not None
+    _advise(_ARENA, mmap.MADV_DONTNEED, start, end)
+
+
+def _advise(arena: mmap.mmap, advice: int, start: int, end: int) -> None:
+    """``madvise`` on the whole pages inside ``[start, end)`` (pages at either edge may be shared
+    with a neighbouring region)."""
     page = mmap.PAGESIZE
     lo, hi = -(-start // page) * page, end // page * page
     if hi > lo:
-        _ARENA.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+        arena.madvise(advice, lo, hi - lo)
 
 
 def _ready() -> None:
@@ -152,10 +158,8 @@ class _Ring:
         self._drop(start, end)
 
     def _drop(self, start: int, end: int) -> None:
-        page = mmap.PAGESIZE
-        lo, hi = -(-start // page) * page, end // page * page
-        if hi > lo and hasattr(mmap, "MADV_REMOVE"):
-            self.arena.madvise(mmap.MADV_REMOVE, lo, hi - lo)
+        if hasattr(mmap, "MADV_REMOVE"):
+            _advise(self.arena, mmap.MADV_REMOVE, start, end)
 
 
 @dataclasses.dataclass(slots=True)
@@ -185,13 +189,13 @@ class Ticket(Generic[R]):
         """One result per part; blocks until they are ready."""
         if self._inline is not None:
             return self._inline
+        from concurrent.futures.process import BrokenProcessPool
+
         results = []
         for batch in self._batches:
             if batch.future is None:
                 self._pool._dispatch()
             assert batch.future is not None
-            from concurrent.futures.process import BrokenProcessPool
-
             try:
                 results.append(cast(R, batch.future.result()[self._index]))
             except BrokenProcessPool:

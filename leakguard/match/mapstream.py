@@ -79,7 +79,6 @@ class Splitter:
     def agrees(self, parsed: sourcemap.ParsedMap) -> bool:
         """True when the whole map's parse has exactly the entries (and names) this returned."""
         starts, sources, root, sectioned = parsed.entries()
-        assert self.prefix is not None or self.state != "done"
         return (self.state == "done" and self.prefix is not None and not sectioned and starts == self.starts
                 and sources == self.prefix.raw.sources and root == self.prefix.raw.source_root)
 

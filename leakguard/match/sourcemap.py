@@ -111,7 +111,6 @@ def _parse_object(text: str, pos: int, depth: int = 0, known: Known | None = Non
         pos = _expect(text, pos, ":")
         start = _ws(text, pos)
         if key == "sourcesContent":
-            start = _ws(text, pos)
             if known is not None and depth == 0 and text[start : start + 1] == "[" and start + 1 == known.items:
                 raw.contents.extend(known.starts)  # the same scanstring calls, already made
                 pos = _expect(text, start + 1, "]")  # the text holds the array emptied: "[]"
@@ -292,24 +291,23 @@ class ParsedMap:
 
     def summary_of(self, sizes: dict[int, int]) -> MapSummary:
         """The summary from entry sizes measured elsewhere (a plain map's entries scanned by workers)."""
-        map_dir = posixpath.dirname(self.blob.origin.inner) if not self._inline else ""
         raw = self._raw
-        embedded = []
-        for index, start in enumerate(raw.contents):
-            if start is None:
-                continue
-            name = source_name(raw.source_root, raw.sources, index)
-            embedded.append(Embedded(name, resolve(map_dir, name), not is_third_party(name, index, raw.ignore),
-                                     sizes[index]))
-        return MapSummary(self.blob.origin, self.sources, tuple(embedded), self._inline)
+        embedded = tuple(self._entry(raw, index, source_name(raw.source_root, raw.sources, index), sizes[index])
+                         for index, start in enumerate(raw.contents) if start is not None)
+        return MapSummary(self.blob.origin, self.sources, embedded, self._inline)
+
+    def _entry(self, raw: _RawMap, index: int, name: str, size: int) -> Embedded:
+        map_dir = posixpath.dirname(self.blob.origin.inner) if not self._inline else ""
+        return Embedded(name, resolve(map_dir, name), not is_third_party(name, index, raw.ignore), size)
 
     def contents(self, part: int = 0, parts: int = 1) -> Iterator[Blob]:
         """Each non-null sourcesContent entry as a blob located at its original file. With
         ``parts``, only the entries of share ``part``: the entries are shared out by where they
         start in the map, so each share holds about the same number of bytes."""
-        map_dir = posixpath.dirname(self.blob.origin.inner) if not self._inline else ""
-        starts = [s for raw in _flatten(self._raw) for s in raw.contents if s is not None]
-        first, span = (min(starts), max(starts) - min(starts) + 1) if starts else (0, 1)
+        first, span = 0, 1
+        if parts > 1:
+            starts = [s for raw in _flatten(self._raw) for s in raw.contents if s is not None]
+            first, span = (min(starts), max(starts) - min(starts) + 1) if starts else (0, 1)
         for raw in _flatten(self._raw):
             for index, start in enumerate(raw.contents):
                 if start is None or (parts > 1 and (start - first) * parts // span != part):
@@ -317,14 +315,7 @@ class ParsedMap:
                 name = source_name(raw.source_root, raw.sources, index)
                 value, _ = scanstring(self._text, start + 1, True)
                 data = str(value).encode("latin-1", "leakguard-latin1-utf8")
-                self._embedded.append(
-                    Embedded(
-                        source=name,
-                        resolved=resolve(map_dir, name),
-                        first_party=not is_third_party(name, index, raw.ignore),
-                        size=len(data),
-                    )
-                )
+                self._embedded.append(self._entry(raw, index, name, len(data)))
                 yield Blob(self.blob.origin.child(name), data, self.blob.depth, derived=True)
         self._text = ""
 
