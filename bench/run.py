@@ -18,6 +18,7 @@ No test asserts a time.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import datetime as dt
 import gzip
@@ -114,8 +115,20 @@ def reference(path: Path, workdir: Path) -> list[str]:
 
 
 def leakguard(path: Path, config: Path, engine: str) -> list[str]:
-    return [sys.executable, "-m", "leakguard", "scan", "--config", str(config), "--engine", engine, "--format", "json",
-            "-o", os.devnull, str(path)]
+    """The scan as a user of that engine runs it: pyahocorasick is the default engine of a plain
+    install, so it runs without the ``[fast]`` extra's accelerators (``isal`` is hidden from it);
+    ahocorasick-rs comes with ``[fast]``, so it runs with them."""
+    scan = [sys.executable, "-m", "leakguard", "scan", "--config", str(config), "--engine", engine, "--format",
+            "json", "-o", os.devnull, str(path)]
+    return scan if engine == "ahocorasick-rs" else ["env", f"PYTHONPATH={PLAIN}", *scan]
+
+
+PLAIN = Path(tempfile.mkdtemp(prefix="leakguard-plain-"))  # shadows the [fast] extra's packages
+atexit.register(shutil.rmtree, PLAIN, True)
+for _hidden in ("isal", "ahocorasick_rs"):
+    (PLAIN / _hidden).mkdir(exist_ok=True)
+    (PLAIN / _hidden / "__init__.py").write_text(
+        'raise ImportError("hidden by bench/run.py: the benchmark of a plain install")\n')
 
 
 def pairs(a: list[str], b_factory, runs: int, workdir: Path) -> tuple[list[float], list[float], list[int], set[int]]:  # type: ignore[no-untyped-def]
@@ -155,14 +168,18 @@ def machine() -> list[str]:
                 if line.startswith("MemTotal")), "?")
     version = subprocess.run([sys.executable, "-m", "leakguard", "--version"], capture_output=True,
                              text=True).stdout.strip()
-    engines = ["pyahocorasick"]
-    try:
-        import ahocorasick_rs  # noqa: F401
-        engines.append("ahocorasick-rs")
-    except ImportError:
-        pass
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    fast = []
+    for package in ("ahocorasick-rs", "isal"):
+        with contextlib.suppress(PackageNotFoundError):
+            fast.append(f"{package} {installed(package)}")
     return [f"- CPU: {cpu}, {os.cpu_count()} cores; memory {int(mem) // 1024:,} MiB",
-            f"- {platform.platform()}; Python {platform.python_version()}; {version}; engines: {', '.join(engines)}"]
+            f"- {platform.platform()}; Python {platform.python_version()}; {version}; pyahocorasick "
+            f"{installed('pyahocorasick')}; [fast] extra: {', '.join(fast) or 'not installed'}",
+            "- pyahocorasick rows run as a plain install (the [fast] extra's packages hidden: gzip inflated by "
+            "the standard library's zlib); ahocorasick-rs rows run with the [fast] extra (gzip inflated by ISA-L)"]
 
 
 def main() -> int:

@@ -50,8 +50,9 @@ READ_CHUNK = 1024 * 1024
 # ValueError, struct.error, IndexError, KeyError and OverflowError come out of zipfile and tarfile
 # on forged offsets and sizes (found by fuzzing: zipfile seeks to a negative offset).
 ARTIFACT_LIMITS = frozenset({"max_total_bytes", "max_ratio", "max_members"})
-CORRUPT = (tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError,
-           struct.error, IndexError, KeyError, OverflowError)
+CORRUPT: tuple[type[Exception], ...] = (
+    tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError, struct.error,
+    IndexError, KeyError, OverflowError, *compressed.ERRORS)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 __all__ = ["Event", "Limits", "walk"]

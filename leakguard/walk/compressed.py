@@ -1,19 +1,51 @@
-"""Single-stream decompressors: gzip, bzip2, xz. Each returns a forward-only reader."""
+"""Single-stream decompressors: gzip, bzip2, xz. Each returns a forward-only reader.
+
+gzip is inflated with ISA-L (the ``isal`` package, in the ``[fast]`` extra) when it is installed:
+about three times the speed of the standard library's zlib on this workload (0.15 s against 0.46 s
+for the 103 MB inside claude-code 2.1.88), and decompression is the one cost every scan pays.
+Without it the standard library's ``gzip`` reads the same streams.
+"""
 
 from __future__ import annotations
 
 import bz2
 import gzip
 import lzma
+from collections.abc import Callable
 from typing import IO, cast
 
 SUPPORTED = frozenset({"gzip", "bzip2", "xz"})
+
+GzipReader = Callable[[IO[bytes]], IO[bytes]]
+
+
+def _stdlib_gzip(fileobj: IO[bytes]) -> IO[bytes]:
+    return cast(IO[bytes], gzip.GzipFile(fileobj=fileobj, mode="rb"))
+
+
+def _isal_gzip() -> tuple[GzipReader, tuple[type[Exception], ...]]:
+    try:
+        from isal import igzip, isal_zlib
+    except ImportError:
+        return _stdlib_gzip, ()
+
+    def read(fileobj: IO[bytes]) -> IO[bytes]:
+        return cast(IO[bytes], igzip.GzipFile(fileobj=fileobj, mode="rb"))  # type: ignore[no-untyped-call]
+
+    return read, (cast(type[Exception], isal_zlib.error),)  # typed as an instance in isal's stubs
+
+
+GZIP_READERS: dict[str, GzipReader] = {"zlib": _stdlib_gzip}
+_fast, ERRORS = _isal_gzip()  # ERRORS: what the fast inflater raises on damaged data, beside zlib's own
+if _fast is not _stdlib_gzip:
+    GZIP_READERS["isal"] = _fast
+GZIP: GzipReader = _fast
 
 
 def reader(fmt: str, fileobj: IO[bytes]) -> IO[bytes]:
     """A decompressing reader over ``fileobj``. Raises ``ValueError`` for unsupported formats."""
     if fmt == "gzip":
-        return cast(IO[bytes], gzip.GzipFile(fileobj=fileobj, mode="rb"))
+        return GZIP(fileobj)
     if fmt == "bzip2":
         return bz2.BZ2File(fileobj, mode="rb")
     if fmt == "xz":
