@@ -476,8 +476,8 @@ def rules_check(engine: str) -> None:
     from leakguard.match.files import check_examples, load_file_rules
     from leakguard.ruleset import load_rules
 
-    loaded = load_rules()
-    file_rules = load_file_rules()
+    loaded = load_rules(compile_all=True)
+    file_rules = load_file_rules(checked=True)
     problems = [p for rule in loaded for p in check_rule(rule, engine)]
     problems += [f"rules/files.toml: {p}" for rule in file_rules for p in check_examples(rule)]
     for problem in problems:

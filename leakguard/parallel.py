@@ -5,8 +5,9 @@ cannot share the matching. The workers are forked once per scan, after the rules
 automata are inherited, never pickled) and before any thread starts. Member bytes never go through
 a pipe: the main process copies each blob into an anonymous shared mapping used as a FIFO ring,
 and a task names only an offset, a length and the blob's metadata. Results (findings, map
-summaries) come back pickled; they are small. A finished region is returned to the kernel
-(``MADV_REMOVE``), so the ring holds only the blobs in flight.
+summaries) come back pickled; they are small. The ring wraps to its start as soon as that is free,
+so it reuses pages already faulted in; a finished region of 8 MiB or more is returned to the kernel
+(``MADV_REMOVE``), so a 60 MB source map does not stay resident after its tasks are done.
 
 Callers take results in submission order (``Ticket.get``), so the output does not depend on the
 number of workers. A worker that dies (killed, out of memory) fails the scan; it never hangs it.
@@ -60,6 +61,8 @@ BATCH_COUNT = 256
 # At most this many tasks in flight (the ring bounds their memory): enough that the parent rarely
 # waits for a slot while the walker has bytes ready.
 MAX_TASKS = 32
+# Ring regions smaller than this keep their pages when freed (see _Ring._drop).
+KEEP_BYTES = 8 * MIB
 
 # Set in the parent just before the fork; the children inherit them.
 _WORK: Callable[[Job], object] | None = None
@@ -145,9 +148,11 @@ class _Ring:
             return 0 if length <= self.size else None
         head, tail = self.live[0][0], self.live[-1][1]
         if head < tail:
-            if self.size - tail >= length:
-                return tail
-            return 0 if length <= head else None
+            # Wrap as soon as the start is free: the ring keeps cycling through the same pages,
+            # already faulted in, instead of touching fresh ones all the way to the end.
+            if length <= head:
+                return 0
+            return tail if self.size - tail >= length else None
         return tail if head - tail >= length else None
 
     def take(self, start: int, length: int) -> None:
@@ -158,7 +163,9 @@ class _Ring:
         self._drop(start, end)
 
     def _drop(self, start: int, end: int) -> None:
-        if hasattr(mmap, "MADV_REMOVE"):
+        # Large regions (a streamed source map) go back to the kernel at once; small ones stay
+        # mapped for the next lap (a fresh page costs a fault, ~10x the copy into it).
+        if end - start >= KEEP_BYTES and hasattr(mmap, "MADV_REMOVE"):
             _advise(self.arena, mmap.MADV_REMOVE, start, end)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from leakguard.errors import RuleError
 from leakguard.match.validators import VALIDATORS
-from leakguard.model import Category, Rule, Severity
+from leakguard.model import BytesPattern, Category, LazyPattern, Rule, Severity
 
 # Directories and files under rules/ that hold content rules, in load order (an explicit list).
 CONTENT_RULE_DIRS: tuple[str, ...] = ("credentials",)
@@ -118,8 +118,20 @@ def parse_spec(raw: Mapping[str, Any], where: str) -> RuleSpec:
     )
 
 
-def compile_spec(spec: RuleSpec) -> Rule:
-    """Turn a spec into a compiled rule, or raise ``RuleError`` naming file and rule."""
+# Tokens of a regex that matter for counting its groups: an escape, a character class, "(?P<" and
+# a "(" that does not start an extension.
+_GROUP_TOKENS = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\(\?P<|\((?!\?)", re.S)
+
+
+def count_groups(regex: str) -> int:
+    """The capturing groups of ``regex`` without compiling it (for rules compiled lazily).
+    ``leakguard rules check`` and the suite compare it with ``re.compile`` for every packaged rule."""
+    return sum(1 for token in _GROUP_TOKENS.finditer(regex) if token.group()[0] == "(")
+
+
+def compile_spec(spec: RuleSpec, *, lazy: bool = False) -> Rule:
+    """Turn a spec into a compiled rule, or raise ``RuleError`` naming file and rule. With ``lazy``
+    (the packaged rules) the regex is compiled on first use instead."""
 
     def fail(problem: str) -> RuleError:
         return RuleError.in_rule(spec.source, spec.id, problem)
@@ -132,10 +144,16 @@ def compile_spec(spec: RuleSpec) -> Rule:
         category = Category(spec.category)
     except ValueError:
         raise fail(f"category: expected one of {', '.join(c.value for c in Category)}") from None
-    try:
-        pattern = re.compile(spec.regex.encode("utf-8"))
-    except re.error as exc:
-        raise fail(f"regex does not compile: {exc}") from None
+    pattern: BytesPattern
+    if lazy:
+        pattern = LazyPattern(spec.regex.encode("utf-8"))
+        groups = count_groups(spec.regex)
+    else:
+        try:
+            pattern = re.compile(spec.regex.encode("utf-8"))
+        except re.error as exc:
+            raise fail(f"regex does not compile: {exc}") from None
+        groups = pattern.groups
     for keyword in spec.keywords:
         if not keyword or keyword != keyword.lower() or not keyword.isascii():
             raise fail(f"keyword {keyword!r} must be non-empty lower-case ASCII")
@@ -145,9 +163,9 @@ def compile_spec(spec: RuleSpec) -> Rule:
         raise fail("keywords: a rule without keywords must say why in no-keywords-reason")
     group = spec.secret_group
     if group is None:
-        group = 1 if pattern.groups else 0
-    if not 0 <= group <= pattern.groups:
-        raise fail(f"secret-group {group} but the regex has {pattern.groups} groups")
+        group = 1 if groups else 0
+    if not 0 <= group <= groups:
+        raise fail(f"secret-group {group} but the regex has {groups} groups")
     if spec.validator is not None and spec.validator not in VALIDATORS:
         raise fail(f"validator: unknown {spec.validator!r}; known: {', '.join(sorted(VALIDATORS))}")
     if not 1 <= spec.window <= MAX_WINDOW:
@@ -176,8 +194,8 @@ def compile_spec(spec: RuleSpec) -> Rule:
     )
 
 
-def parse_file(text: str, where: str) -> list[Rule]:
-    """Parse and compile every rule of one TOML file."""
+def parse_file(text: str, where: str, *, lazy: bool = False) -> list[Rule]:
+    """Parse and compile every rule of one TOML file (``lazy``: see ``compile_spec``)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -188,7 +206,7 @@ def parse_file(text: str, where: str) -> list[Rule]:
     tables = data.get("rules", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise RuleError(f"{where}: rules: expected [[rules]] tables")
-    return [compile_spec(parse_spec(table, where)) for table in tables]
+    return [compile_spec(parse_spec(table, where), lazy=lazy) for table in tables]
 
 
 def _check_unique(rules: Iterable[Rule]) -> tuple[Rule, ...]:
@@ -207,22 +225,24 @@ def _toml_files(root: Traversable) -> list[Traversable]:
 
 
 @functools.cache
-def _packaged() -> tuple[Rule, ...]:
-    """The rules shipped in the package: read and compiled once per process (rules are immutable;
-    a library caller or the fuzzer scanning many times does not parse 78 TOML files each time)."""
+def _packaged(lazy: bool) -> tuple[Rule, ...]:
+    """The rules shipped in the package: read once per process (rules are immutable; a library
+    caller or the fuzzer scanning many times does not parse 78 TOML files each time)."""
     package = resources.files("leakguard.rules")
     rules: list[Rule] = []
     for sub in CONTENT_RULE_DIRS:
         for item in _toml_files(package / sub):
-            rules.extend(parse_file(item.read_text(encoding="utf-8"), f"rules/{sub}/{item.name}"))
+            rules.extend(parse_file(item.read_text(encoding="utf-8"), f"rules/{sub}/{item.name}", lazy=lazy))
     for name in CONTENT_RULE_FILES:
-        rules.extend(parse_file((package / name).read_text(encoding="utf-8"), f"rules/{name}"))
+        rules.extend(parse_file((package / name).read_text(encoding="utf-8"), f"rules/{name}", lazy=lazy))
     return tuple(rules)
 
 
-def load_rules(extra: Iterable[Path] = ()) -> tuple[Rule, ...]:
-    """The packaged content rules plus rule files the user names, validated and compiled."""
-    rules = list(_packaged())
+def load_rules(extra: Iterable[Path] = (), *, compile_all: bool = False) -> tuple[Rule, ...]:
+    """The packaged content rules plus rule files the user names, validated. The user's regexes are
+    compiled now (a bad one is a config error before the scan starts); the packaged ones on first
+    use, unless ``compile_all`` (``leakguard rules check``)."""
+    rules = list(_packaged(not compile_all))
     for path in extra:
         try:
             text = path.read_text(encoding="utf-8")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
+import mmap
 import multiprocessing
 import os
 import signal
@@ -12,6 +14,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leakguard import app, parallel
 from leakguard.errors import ScanError
@@ -179,3 +183,23 @@ def test_default_workers_follow_the_cores_this_process_may_use(monkeypatch: pyte
     assert parallel.default_jobs() == parallel.MAX_DEFAULT_JOBS  # a 64-core host: capped
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
     assert parallel.default_jobs() == 1  # a container pinned to one core: no workers by default
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(1, 5000)), max_size=60))
+def test_ring_regions_never_overlap_and_stay_inside_the_arena(steps: list[tuple[bool, int]]) -> None:
+    arena = mmap.mmap(-1, 16384)
+    ring = parallel._Ring(arena)
+    for free, length in steps:
+        if free and ring.live:
+            ring.free_oldest()
+            continue
+        start = ring.fits(length)
+        if start is None:
+            assert ring.live, "an empty ring must take any region that fits the arena"
+            continue
+        ring.take(start, length)
+        spans = sorted(ring.live)
+        assert all(0 <= lo < hi <= ring.size for lo, hi in spans)
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), spans
+    arena.close()

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leakguard.errors import RuleError
-from leakguard.ruleset import parse_file
+from leakguard.model import LazyPattern
+from leakguard.ruleset import count_groups, load_rules, parse_file
 
 GOOD = '''
 [[rules]]
@@ -82,3 +88,41 @@ def test_anchored_rules_match_at_the_keyword_only() -> None:
     assert [s for *_, s in matcher.matches(b"x = acme_k3j4h5g6f7d8s9a0q1w2")] == [b"acme_k3j4h5g6f7d8s9a0q1w2"]
     with pytest.raises(RuleError, match="anchored: expected true or false"):
         parse_file(GOOD.replace('severity = "critical"', 'severity = "critical"\nanchored = "yes"'), "r.toml")
+
+
+# -- packaged rules are compiled on first use ----------------------------------------------------
+
+def test_packaged_rules_compile_lazily_and_match_the_eager_rules() -> None:
+    lazy, eager = load_rules(), load_rules(compile_all=True)
+    assert [r.id for r in lazy] == [r.id for r in eager]
+    for one, other in zip(lazy, eager, strict=True):
+        assert isinstance(one.pattern, LazyPattern) and isinstance(other.pattern, re.Pattern)
+        assert one.pattern.pattern == other.pattern.pattern
+        assert one.secret_group == other.secret_group, one.id
+        assert count_groups(one.pattern.pattern.decode()) == other.pattern.groups, one.id
+    token = "t = acme_k3j4h5g6f7d8s9a0q1w2"
+    [rule] = parse_file(GOOD, "rules/acme.toml", lazy=True)
+    match = rule.pattern.match(token.encode(), 4)
+    assert match is not None and match.group(rule.secret_group) == b"acme_k3j4h5g6f7d8s9a0q1w2"
+
+
+def test_a_users_bad_regex_is_still_an_error_before_the_scan(tmp_path: Path) -> None:
+    bad = tmp_path / "mine.toml"
+    bad.write_text(GOOD.replace("\\b(acme_[a-z0-9]{20})\\b", "(unclosed"))
+    with pytest.raises(RuleError, match=r"acme\.token: regex does not compile"):
+        load_rules([bad])
+
+
+_PIECES = ["a", "\\(", "\\)", "\\\\", "(", ")", "(?:", "(?P<g{n}>", "(?=", "(?!", "(?i:", "[()]", "[^)]", "[]()]",
+           "[\\]]", "[a-z]", ".", "*", "?", "|", "\\[", "\\d", "(?#c)"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=24))
+def test_count_groups_agrees_with_re_on_any_regex_it_compiles(pieces: list[str]) -> None:
+    regex = "".join(piece.replace("{n}", str(i)) for i, piece in enumerate(pieces))
+    try:
+        compiled = re.compile(regex)
+    except re.error:
+        return
+    assert count_groups(regex) == compiled.groups, regex

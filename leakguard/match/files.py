@@ -373,7 +373,7 @@ class FileRule:
     references: tuple[str, ...]
     examples: tuple[str, ...]
     negative_examples: tuple[str, ...]
-    spec: pathspec.GitIgnoreSpec = field(repr=False, compare=False)
+    spec: LazySpec = field(repr=False, compare=False)
     # Every including pattern's regex in one: a path none of them selects is not matched, whatever
     # the negations say. Most paths fail it, so pathspec's per-pattern loop runs for few paths
     # (a wheel of 1,773 files times 33 rules took 0.3 s through pathspec alone).
@@ -384,7 +384,7 @@ class FileRule:
         if self.quick is not None and self.quick.search(path) is None and not path.startswith("/") \
                 and "\\" not in path:
             return False
-        return bool(self.spec.match_file(path))
+        return self.spec.match_file(path)
 
     @property
     def what(self) -> str:
@@ -442,8 +442,10 @@ def parse_spec(raw: Mapping[str, Any], where: str = WHERE) -> FileRuleSpec:
     )
 
 
-def compile_spec(spec: FileRuleSpec) -> FileRule:
-    """Compile the patterns and check everything else, examples included; ``RuleError`` names the rule."""
+def compile_spec(spec: FileRuleSpec, *, checked: bool = True) -> FileRule:
+    """Compile the patterns and check everything else, examples included; ``RuleError`` names the
+    rule. Without ``checked`` (the packaged rules, which ``leakguard rules check`` and the suite
+    check) each pattern is not compiled on its own first and the examples are not run."""
 
     def fail(problem: str) -> RuleError:
         return RuleError.in_rule(spec.source, spec.id, problem)
@@ -457,7 +459,7 @@ def compile_spec(spec: FileRuleSpec) -> FileRule:
         raise fail(f"category: expected one of {', '.join(c.value for c in _CATEGORIES)}, got {spec.category!r}")
     if not spec.patterns:
         raise fail("patterns: expected at least one gitignore-style pattern")
-    for pattern in spec.patterns:
+    for pattern in spec.patterns if checked else ():
         try:
             [compiled] = pathspec.GitIgnoreSpec.from_lines([pattern]).patterns
         except ValueError as exc:
@@ -498,10 +500,10 @@ def compile_spec(spec: FileRuleSpec) -> FileRule:
         references=spec.references,
         examples=spec.examples,
         negative_examples=spec.negative_examples,
-        spec=(compiled_spec := pathspec.GitIgnoreSpec.from_lines(spec.patterns)),
-        quick=_including(compiled_spec),
+        spec=LazySpec(spec.patterns),
+        quick=_including(spec.patterns),
     )
-    problems = check_examples(rule)
+    problems = check_examples(rule) if checked else []
     if problems:
         raise fail(problems[0].removeprefix(f"{rule.id}: "))
     return rule
@@ -510,14 +512,36 @@ def compile_spec(spec: FileRuleSpec) -> FileRule:
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
 
-def _including(spec: pathspec.GitIgnoreSpec) -> re.Pattern[str] | None:
+# pathspec's class for gitignore patterns (its name differs between pathspec releases): its
+# ``pattern_to_regex`` gives each pattern's regex without compiling it.
+_PATTERN_CLASS = type(pathspec.GitIgnoreSpec.from_lines(["x"]).patterns[0])
+
+
+class LazySpec:
+    """A rule's ``pathspec.GitIgnoreSpec``, built the first time a path gets past the rule's merged
+    regex (``FileRule.quick``): most rules never see such a path, and building all 33 specs cost
+    ~230 regex compilations at every start."""
+
+    __slots__ = ("_spec", "lines")
+
+    def __init__(self, lines: tuple[str, ...]) -> None:
+        self.lines = lines
+        self._spec: pathspec.GitIgnoreSpec | None = None
+
+    def match_file(self, path: str) -> bool:
+        if self._spec is None:
+            self._spec = pathspec.GitIgnoreSpec.from_lines(self.lines)
+        return bool(self._spec.match_file(path))
+
+
+def _including(lines: tuple[str, ...]) -> re.Pattern[str] | None:
     regexes = []
-    for pattern in spec.patterns:
-        regex = getattr(pattern, "regex", None)
-        if pattern.include and isinstance(regex, re.Pattern) and isinstance(regex.pattern, str):
-            if "(?P=" in regex.pattern:
+    for line in lines:
+        regex, include = _PATTERN_CLASS.pattern_to_regex(line)
+        if include and isinstance(regex, str):
+            if "(?P=" in regex:
                 return None  # a back-reference cannot be merged: no shortcut for this rule
-            regexes.append("(?:" + _NAMED_GROUP.sub("(?:", regex.pattern) + ")")
+            regexes.append("(?:" + _NAMED_GROUP.sub("(?:", regex) + ")")
     return re.compile("|".join(regexes)) if regexes else None
 
 
@@ -528,8 +552,8 @@ def check_examples(rule: FileRule) -> list[str]:
     return problems
 
 
-def parse_file_rules(text: str, where: str = WHERE) -> tuple[FileRule, ...]:
-    """Parse, validate and compile a whole file-rules document."""
+def parse_file_rules(text: str, where: str = WHERE, *, checked: bool = True) -> tuple[FileRule, ...]:
+    """Parse, validate and compile a whole file-rules document (``checked``: see ``compile_spec``)."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -540,7 +564,7 @@ def parse_file_rules(text: str, where: str = WHERE) -> tuple[FileRule, ...]:
     tables = doc.get("files", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise RuleError(f"{where}: files: expected [[files]] tables")
-    rules = tuple(compile_spec(parse_spec(table, where)) for table in tables)
+    rules = tuple(compile_spec(parse_spec(table, where), checked=checked) for table in tables)
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
@@ -550,11 +574,12 @@ def parse_file_rules(text: str, where: str = WHERE) -> tuple[FileRule, ...]:
 
 
 @functools.cache
-def load_file_rules() -> tuple[FileRule, ...]:
-    """The packaged ``rules/files.toml`` (``leakguard.rules`` in an install), validated and compiled;
-    read once per process (the rules are immutable)."""
+def load_file_rules(checked: bool = False) -> tuple[FileRule, ...]:
+    """The packaged ``rules/files.toml`` (``leakguard.rules`` in an install), compiled; read once per
+    process (the rules are immutable). ``checked`` runs every check of a user's rule file too
+    (``leakguard rules check``)."""
     text = (resources.files("leakguard.rules") / "files.toml").read_text(encoding="utf-8")
-    return parse_file_rules(text, WHERE)
+    return parse_file_rules(text, WHERE, checked=checked)
 
 
 # -- paths --------------------------------------------------------------------------------------
