@@ -361,9 +361,6 @@ class BytesPattern(Protocol):
     @property
     def pattern(self) -> bytes: ...
 
-    @property
-    def groups(self) -> int: ...
-
     def match(self, string: bytes, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[bytes] | None: ...
 
     def finditer(self, string: bytes, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[bytes]]: ...
@@ -385,10 +382,6 @@ class LazyPattern:
         if self._compiled is None:
             self._compiled = re.compile(self.pattern)
         return self._compiled
-
-    @property
-    def groups(self) -> int:
-        return self.compiled().groups
 
     def match(self, string: bytes, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[bytes] | None:
         return self.compiled().match(string, pos, endpos)
