@@ -18,7 +18,6 @@ No test asserts a time.
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import datetime as dt
 import gzip
@@ -114,21 +113,22 @@ def reference(path: Path, workdir: Path) -> list[str]:
     return ["tar", "-xzf", str(path), "-C", str(target)]
 
 
-def leakguard(path: Path, config: Path, engine: str) -> list[str]:
+def leakguard(path: Path, config: Path, engine: str, plain: Path) -> list[str]:
     """The scan as a user of that engine runs it: pyahocorasick is the default engine of a plain
-    install, so it runs without the ``[fast]`` extra's accelerators (``isal`` is hidden from it);
+    install, so it runs without the ``[fast]`` extra's accelerators (``plain`` shadows them);
     ahocorasick-rs comes with ``[fast]``, so it runs with them."""
     scan = [sys.executable, "-m", "leakguard", "scan", "--config", str(config), "--engine", engine, "--format",
             "json", "-o", os.devnull, str(path)]
-    return scan if engine == "ahocorasick-rs" else ["env", f"PYTHONPATH={PLAIN}", *scan]
+    return scan if engine == "ahocorasick-rs" else ["env", f"PYTHONPATH={plain}", *scan]
 
 
-PLAIN = Path(tempfile.mkdtemp(prefix="leakguard-plain-"))  # shadows the [fast] extra's packages
-atexit.register(shutil.rmtree, PLAIN, True)
-for _hidden in ("isal", "ahocorasick_rs"):
-    (PLAIN / _hidden).mkdir(exist_ok=True)
-    (PLAIN / _hidden / "__init__.py").write_text(
-        'raise ImportError("hidden by bench/run.py: the benchmark of a plain install")\n')
+def hide_fast_extra(folder: Path) -> Path:
+    """A folder that, first on ``PYTHONPATH``, makes the ``[fast]`` extra's packages unimportable."""
+    for hidden in ("isal", "ahocorasick_rs"):
+        (folder / hidden).mkdir(parents=True, exist_ok=True)
+        (folder / hidden / "__init__.py").write_text(
+            'raise ImportError("hidden by bench/run.py: the benchmark of a plain install")\n')
+    return folder
 
 
 def pairs(a: list[str], b_factory, runs: int, workdir: Path) -> tuple[list[float], list[float], list[int], set[int]]:  # type: ignore[no-untyped-def]
@@ -206,6 +206,7 @@ def main() -> int:
         workdir = Path(tmp)
         config = workdir / "bench.toml"
         config.write_text("codenames = [" + ", ".join(f'"{n}"' for n in CODENAMES) + "]\n")
+        plain = hide_fast_extra(workdir / "plain")
         for path in paths:
             size = unpacked_size(path)
             references = [("tar -xzf" if not zipfile.is_zipfile(path) else "unzip -q",
@@ -214,12 +215,12 @@ def main() -> int:
                 references.append(("python floor", lambda p=path: [sys.executable, "-c", FLOOR, str(p)]))
             for engine in engines:
                 for ref_name, ref in references:
-                    lg, rf, rss, codes = pairs(leakguard(path, config, engine), ref, args.runs, workdir)
+                    lg, rf, rss, codes = pairs(leakguard(path, config, engine, plain), ref, args.runs, workdir)
                     if codes - {0, 1}:
                         print(f"leakguard failed on {path.name} with exit codes {sorted(codes)}", file=sys.stderr)
                         return 1
                     ratios = [a / b for a, b in zip(lg, rf, strict=True)]
-                    total = all_processes_peak(leakguard(path, config, engine))
+                    total = all_processes_peak(leakguard(path, config, engine, plain))
                     ratio = statistics.median(ratios)
                     med = statistics.median(lg)
                     rows.append(f"| {path.name} | {engine} | {size / 1e6:.1f} MB | {med:.2f} s | "

@@ -23,23 +23,20 @@ def _stdlib_gzip(fileobj: IO[bytes]) -> IO[bytes]:
     return cast(IO[bytes], gzip.GzipFile(fileobj=fileobj, mode="rb"))
 
 
-def _isal_gzip() -> tuple[GzipReader, tuple[type[Exception], ...]]:
-    try:
-        from isal import igzip, isal_zlib
-    except ImportError:
-        return _stdlib_gzip, ()
-
-    def read(fileobj: IO[bytes]) -> IO[bytes]:
+GZIP_READERS: dict[str, GzipReader] = {"zlib": _stdlib_gzip}
+# What the fast inflater raises on damaged data, beside zlib's own errors.
+ERRORS: tuple[type[Exception], ...] = ()
+try:
+    from isal import igzip, isal_zlib
+except ImportError:
+    pass
+else:
+    def _isal_gzip(fileobj: IO[bytes]) -> IO[bytes]:
         return cast(IO[bytes], igzip.GzipFile(fileobj=fileobj, mode="rb"))  # type: ignore[no-untyped-call]
 
-    return read, (cast(type[Exception], isal_zlib.error),)  # typed as an instance in isal's stubs
-
-
-GZIP_READERS: dict[str, GzipReader] = {"zlib": _stdlib_gzip}
-_fast, ERRORS = _isal_gzip()  # ERRORS: what the fast inflater raises on damaged data, beside zlib's own
-if _fast is not _stdlib_gzip:
-    GZIP_READERS["isal"] = _fast
-GZIP: GzipReader = _fast
+    GZIP_READERS["isal"] = _isal_gzip
+    ERRORS = (cast(type[Exception], isal_zlib.error),)  # typed as an instance in isal's stubs
+GZIP: GzipReader = GZIP_READERS.get("isal", _stdlib_gzip)
 
 
 def reader(fmt: str, fileobj: IO[bytes]) -> IO[bytes]:
