@@ -49,6 +49,11 @@ def _release(tmp_path: Path) -> Path:
     twice = json.loads(source_map([(f"../t/h{i}.ts", filler) for i in range(220)]))
     files["twice.js.map"] = json.dumps(twice)[:-1] + ', "sourcesContent": ["' + github_token(seed=996) + '"]}'
 
+    # One entry per line, then two on one line: the streamed split cuts that line as one entry,
+    # the worker finds the string ends early, and the map is split again.
+    mixed = source_map([(f"../u/k{i}.ts", filler) for i in range(220)] + [("../u/y.ts", "y"), ("../u/z.ts", "z")])
+    files["mixed.js.map"] = mixed.replace(b'"y",\n', b'"y", "' + github_token(seed=995).encode() + b'", ')
+    files["mixed.js.map"] = files["mixed.js.map"].replace(b'"../u/z.ts"', b'"../u/x.ts", "../u/z.ts"')
     files.update({f"lib/m{i}.js": f"exports.t{i} = '{github_token(seed=500 + i)}';\n" if i % 40 == 0
                   else f"exports.v{i} = {i};\n" for i in range(150)})
     files["vendor/big.js"] = "x = 1;\n" * 200_000 + f"// {github_token(seed=999)}\n"
@@ -86,16 +91,18 @@ def test_workers_give_the_verdict_of_one_process(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(parallel, "Workers", _Spy)
     _Spy.parts, _Spy.streamed = [], set()
     two = _report(app.scan([str(path)], config, jobs=2))
-    # cli.js.map and twice.js.map were streamed; bundle.json, broken.js.map and (after the failed
-    # check) twice.js.map were split; everything else was submitted whole.
-    assert _Spy.streamed == {"package/cli.js.map", "package/twice.js.map"}
-    assert _Spy.parts.count(2) == 3 and _Spy.parts.count(1) > 100
+    # cli.js.map, twice.js.map and mixed.js.map were streamed; bundle.json, broken.js.map and
+    # (after the failed check) twice.js.map and mixed.js.map were split; everything else was
+    # submitted whole.
+    assert _Spy.streamed == {"package/cli.js.map", "package/twice.js.map", "package/mixed.js.map"}
+    assert _Spy.parts.count(2) == 4 and _Spy.parts.count(1) > 100
     assert not multiprocessing.active_children()  # the workers are gone
     assert one == two
     ids = [f["rule"] for f in one["findings"]]  # type: ignore[index]
-    # map entries, lib/, vendor/big.js, the broken map, bundle.json, both arrays of twice.js.map
-    assert ids.count("github.pat-classic") == 6 + 4 + 1 + 1 + 1 + 1
-    assert ids.count("source-map.embedded-sources") == 3
+    # map entries, lib/, vendor/big.js, the broken map, bundle.json, both arrays of twice.js.map,
+    # mixed.js.map
+    assert ids.count("github.pat-classic") == 6 + 4 + 1 + 1 + 1 + 1 + 1
+    assert ids.count("source-map.embedded-sources") == 4
     paths = [f for f in one["findings"] if "in a member path" in f["message"]]  # type: ignore[index]
     assert len(paths) == 1  # one capybara/ directory, though its files went to different workers
 

@@ -192,7 +192,8 @@ def core_dump(data: bytes) -> str | None:
 
 # ECMA-426: ``sources`` (and ``sourceRoot``, prefixed to each) name the original files; index maps
 # hold several ``sources`` arrays, one per section. ``"sourcesContent"`` does not match ``"sources"``.
-_SOURCES_KEY = re.compile(rb'"(sources|sourceRoot)"\s*:\s*')
+_SOURCES_KEYS = (b'"sources"', b'"sourceRoot"')
+_COLON = re.compile(rb"\s*:\s*")
 _JSON_ITEM = re.compile(rb'\s*(?:"((?:[^"\\]|\\.)*)"|null)\s*([,\]])')
 _JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"')
 _EMPTY_REST = re.compile(rb"\s*\]")
@@ -200,10 +201,24 @@ _EMPTY_REST = re.compile(rb"\s*\]")
 _HOME = re.compile(rb"(/Users/|/home/|[A-Za-z]:(?:\\\\|/)Users(?:\\\\|/))([^/\\\"]+)(?:/|\\\\)")
 
 
+def _keys(data: bytes) -> list[tuple[int, bytes]]:
+    """Where each ``"sources"`` and ``"sourceRoot"`` key's value starts, in order. Found with
+    ``bytes.find``: a regex search over a 60 MB map costs a quarter of a second. Inside a JSON
+    string a quote is escaped, so ``"sources"`` in the raw bytes is a key or a whole string."""
+    found = []
+    for key in _SOURCES_KEYS:
+        pos = data.find(key)
+        while pos != -1:
+            colon = _COLON.match(data, pos + len(key))
+            if colon is not None:
+                found.append((colon.end(), key))
+            pos = data.find(key, pos + len(key))
+    return sorted(found)
+
+
 def _source_strings(data: bytes) -> Iterator[bytes]:
-    for key in _SOURCES_KEY.finditer(data):
-        pos = key.end()
-        if key.group(1) == b"sourceRoot":
+    for pos, key in _keys(data):
+        if key == b'"sourceRoot"':
             root = _JSON_STRING.match(data, pos)
             if root is not None:
                 yield root.group(1)

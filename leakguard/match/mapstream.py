@@ -19,7 +19,8 @@ from leakguard.match import sourcemap
 # Give up (the map is then scanned once it is whole) when the keys before sourcesContent, or one
 # unfinished entry, grow past this: re-reading them on every chunk would cost more than it saves.
 MAX_PENDING = 16 * 1024 * 1024
-_WS = " \t\n\r"
+_WS = b" \t\n\r"
+_QUOTE, _COMMA, _CLOSE = ord('"'), ord(","), ord("]")
 _KEY = b'"sourcesContent"'
 
 
@@ -45,6 +46,11 @@ class Splitter:
         self._at = 0  # offset of _tail[0] in the map
         self._comma = False  # an item was read: a comma or the closing bracket comes next
         self._key = False  # "sourcesContent" has been seen
+        # The layout: once a newline has been seen between two entries, each entry ends on its own
+        # line (see _line_end); until then each is read with scanstring.
+        self._lines = False
+        self._after: int | None = None  # in _tail: just after the last item read
+        self._searched = 0  # in _tail: no newline before this (the unfinished entry's line)
 
     def feed(self, chunk: bytes) -> list[Entry]:
         if self.state in ("done", "dead"):
@@ -85,45 +91,73 @@ class Splitter:
     def _entries(self) -> list[Entry]:
         assert self.prefix is not None
         raw = self.prefix.raw
-        text = self._tail.decode("latin-1")
+        tail = self._tail
+        text: str | None = None  # the tail decoded, for scanstring; only while the layout is unknown
         found: list[Entry] = []
-        pos, size = 0, len(text)
+        pos, size = 0, len(tail)
         while True:
-            while pos < size and text[pos] in _WS:
+            while pos < size and tail[pos] in _WS:
                 pos += 1
             if pos >= size:
                 break
-            char = text[pos]
-            if self._comma or (char == "]" and not self.starts):
-                if char == "]":
+            char = tail[pos]
+            if self._comma or (char == _CLOSE and not self.starts):
+                if char == _CLOSE:
                     self.state = "done"
                     pos += 1
                     self.end = self._at + pos
                     break
-                if char != ",":
+                if char != _COMMA:
                     self.state = "dead"
                     break
                 self._comma = False
                 pos += 1
                 continue
-            if char == '"':
-                try:
-                    _, end = scanstring(text, pos + 1, True)
-                except ValueError:  # unfinished (or bad: then the full parse disagrees)
+            if char == _QUOTE:
+                # One entry per line? Learnt from the gap before the second entry.
+                self._lines = self._lines or (self._after is not None and b"\n" in tail[self._after : pos])
+                if self._lines:
+                    end = self._line_end(tail, pos)
+                else:
+                    text = tail.decode("latin-1") if text is None else text
+                    try:
+                        _, end = scanstring(text, pos + 1, True)
+                    except ValueError:  # unfinished (or bad: then the full parse disagrees)
+                        end = None
+                if end is None:  # unfinished, or dead
                     break
                 index = len(self.starts)
                 self.starts.append(self._at + pos)
                 found.append(Entry(index, sourcemap.source_name(raw.source_root, raw.sources, index),
                                    self._at + pos, self._at + end))
-                pos = end
-            elif text.startswith("null", pos):
+                pos = self._after = end
+            elif tail.startswith(b"null", pos):
                 self.starts.append(None)
-                pos += 4
-            elif "null".startswith(text[pos : pos + 4]):
+                pos = self._after = pos + 4
+            elif b"null".startswith(tail[pos : pos + 4]):
                 break
             else:
                 self.state = "dead"
                 break
             self._comma = True
-        self._tail, self._at = self._tail[pos:], self._at + pos
+        self._tail, self._at = tail[pos:], self._at + pos
+        self._searched = max(0, self._searched - pos)
+        if self._after is not None:
+            self._after = max(0, self._after - pos)
         return found
+
+    def _line_end(self, tail: bytes, pos: int) -> int | None:
+        """Where the string starting at ``pos`` ends, in a map that puts one entry per line (what
+        most bundlers write): before the next raw newline, which a JSON string cannot hold, at
+        the last quote. Found with ``bytes.find``/``rfind`` instead of decoding the entry here;
+        the worker that decodes it checks that the string ends exactly there, so a map laid out
+        otherwise is found out and scanned whole. None while the line is unfinished."""
+        newline = tail.find(b"\n", max(pos + 1, self._searched))
+        if newline == -1:
+            self._searched = len(tail)
+            return None
+        quote = tail.rfind(b'"', pos + 1, newline)
+        if quote == -1:  # a raw newline inside the string: not JSON
+            self.state = "dead"
+            return None
+        return quote + 1

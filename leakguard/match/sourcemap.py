@@ -78,6 +78,17 @@ def _string(text: str, pos: int) -> tuple[str, int]:
     return str(value), int(end)
 
 
+def _plain_string_end(text: str, pos: int) -> int | None:
+    """Just after the string at ``pos`` when it holds no escape (``mappings`` never does: base64
+    digits, commas and semicolons), found without decoding it; None otherwise."""
+    if text[pos : pos + 1] != '"':
+        return None
+    end = text.find('"', pos + 1)
+    if end == -1 or text.find("\\", pos + 1, end) != -1:
+        return None
+    return end + 1
+
+
 def _value(text: str, pos: int) -> tuple[object, int]:
     pos = _ws(text, pos)
     if text[pos : pos + 1] == '"':
@@ -118,6 +129,8 @@ def _parse_object(text: str, pos: int, depth: int = 0, known: Known | None = Non
                 pos = _contents(text, pos, raw)
         elif key == "sections":
             pos = _sections(text, pos, raw, depth)
+        elif key == "mappings" and (end := _plain_string_end(text, start)) is not None:
+            raw.has_mappings, pos = True, end
         else:
             value, pos = _value(text, pos)
             _field(raw, key, value)
@@ -334,8 +347,13 @@ def source_name(root: str, sources: list[str | None], index: int) -> str:
 
 def decode_entry(literal: bytes) -> bytes:
     """One sourcesContent string, given as its raw JSON literal (quotes included), as the bytes of
-    the file it was. Raises ``ValueError`` if it is not a complete JSON string."""
-    value, _ = scanstring(literal.decode("latin-1"), 1, True)
+    the file it was. Raises ``ValueError`` unless it is exactly one complete JSON string."""
+    text = literal.decode("latin-1")
+    if not text.startswith('"'):
+        raise ValueError("not a JSON string")
+    value, end = scanstring(text, 1, True)
+    if end != len(text):
+        raise ValueError(f"the string ends at {end} of {len(text)}")
     return str(value).encode("latin-1", "leakguard-latin1-utf8")
 
 

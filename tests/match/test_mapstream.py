@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,3 +62,19 @@ def test_layouts_it_does_not_follow_are_left_to_the_full_parse() -> None:
     assert _feed(b'{"version": 3, "sources": [], "sourcesContent": [oops]}', [])[0].state == "dead"
     # a trailing comma is not JSON either
     assert _feed(b'{"version": 3, "sources": ["a"], "sourcesContent": ["x",]}', [])[0].state == "dead"
+
+
+def test_one_entry_per_line_is_cut_at_the_line_end_and_checked_by_the_decoder() -> None:
+    # Learnt from the gap before the second entry: each entry then ends at the last quote of its
+    # line, found without decoding it. A line that holds two entries is cut as one; decoding that
+    # literal fails, which is what sends the map to the full parse.
+    data = b'{"version": 3, "sources": ["a", "b", "c", "d"], "sourcesContent": [\n  "x\\"y",\n  "z",\n  "p", "q"\n]}'
+    splitter, found = _feed(data, [70, 80, 90])
+    literals = [data[e.start : e.end] for e in found]
+    assert splitter.state == "done" and splitter._lines
+    assert literals == [b'"x\\"y"', b'"z"', b'"p", "q"']
+    assert [sourcemap.decode_entry(lit) for lit in literals[:2]] == [b'x"y', b"z"]
+    with pytest.raises(ValueError, match="ends at"):
+        sourcemap.decode_entry(literals[2])
+    # a raw newline inside a string is not JSON: the split gives up at once
+    assert _feed(b'{"version": 3, "sources": [], "sourcesContent": [\n "a",\n "b\nc"\n]}', [])[0].state == "dead"
