@@ -8,24 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from leakguard.enums import Category, ExitCode, Severity
 from leakguard.errors import ArchiveError, ConfigError, LeakguardError, RuleError, ScanError, UsageError
-from leakguard.model import (
-    Artifact,
-    Category,
-    ExitCode,
-    Finding,
-    Origin,
-    Problem,
-    Rule,
-    Secret,
-    Severity,
-    Span,
-    Unscanned,
-    Verdict,
-)
 
 if TYPE_CHECKING:
     from leakguard.app import scan
+    from leakguard.model import Artifact, Finding, Origin, Problem, Rule, Secret, Span, Unscanned, Verdict
     from leakguard.policy.config import Config, load_config
     from leakguard.ruleset import load_rules
 
@@ -55,6 +43,8 @@ __all__ = [
 ]
 
 _LAZY = {
+    **dict.fromkeys(("Artifact", "Finding", "Origin", "Problem", "Rule", "Secret", "Span", "Unscanned", "Verdict"),
+                    "leakguard.model"),
     "scan": "leakguard.app",
     "Config": "leakguard.policy.config",
     "load_config": "leakguard.policy.config",
@@ -63,7 +53,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    """Load the scanner on first use so ``import leakguard`` stays fast."""
+    """Load the scanner (and the core dataclasses) on first use so ``import leakguard`` stays fast."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'leakguard' has no attribute {name!r}")

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 import click
 
 from leakguard import about
+from leakguard.enums import ExitCode, Severity
 from leakguard.errors import LeakguardError, UsageError
-from leakguard.model import ExitCode, Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -12,7 +12,7 @@ Messages never contain secret values: they name files, keys and rule ids only.
 
 from __future__ import annotations
 
-from leakguard.model import ExitCode
+from leakguard.enums import ExitCode
 
 
 class LeakguardError(Exception):

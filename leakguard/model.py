@@ -1,4 +1,5 @@
-"""Core value types of leakguard: frozen dataclasses and enums only; imports the stdlib only.
+"""Core value types of leakguard: frozen dataclasses (and the enums of ``leakguard.enums``, re-exported);
+imports the stdlib and ``leakguard.enums`` only.
 
 Everything that crosses a module boundary is one of these types. None of them holds a secret in
 a form that ``repr`` or ``str`` would print: :class:`Secret` keeps its value behind ``reveal()``.
@@ -6,7 +7,6 @@ a form that ``repr`` or ``str`` would print: :class:`Secret` keeps its value beh
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import re
 import sys
@@ -14,50 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-
-class Severity(enum.IntEnum):
-    """How bad a finding is; ordered so that ``>=`` compares against a fail-on threshold."""
-
-    INFO = 0
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-    CRITICAL = 4
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        """Parse a lower-case severity name; raises ``ValueError`` naming the choices."""
-        try:
-            return cls[text.upper()]
-        except KeyError:
-            raise ValueError(f"expected one of {', '.join(s.label for s in cls)}, got {text!r}") from None
-
-    @property
-    def label(self) -> str:
-        """The lower-case name used in config files and reports."""
-        return self.name.lower()
-
-
-class Category(enum.Enum):
-    """What kind of leak a finding is. The set is fixed by the JSON report contract."""
-
-    CREDENTIAL = "credential"
-    SOURCE_MAP = "source-map"
-    SOURCE_CODE = "source-code"
-    CODENAME = "codename"
-    INTERNAL_ENDPOINT = "internal-endpoint"
-    SENSITIVE_FILE = "sensitive-file"
-    POLICY = "policy"
-
-
-class ExitCode(enum.IntEnum):
-    """Process exit codes. Precedence when several apply: USAGE > SCAN_ERROR > BLOCKED > PASS."""
-
-    PASS = 0
-    BLOCKED = 1
-    USAGE = 2
-    SCAN_ERROR = 3
-
+# Re-exported: every core type can be imported from here.
+from leakguard.enums import Category as Category
+from leakguard.enums import ExitCode as ExitCode
+from leakguard.enums import Severity as Severity
 
 SEPARATOR = "!/"
 

@@ -22,11 +22,10 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 from leakguard.errors import ScanError
 from leakguard.model import Blob
@@ -316,9 +315,9 @@ class Workers(Generic[R]):
 
     def _retire(self, *, wait: bool) -> None:
         """Free the ring regions of the oldest dispatched task (waiting for it if ``wait``)."""
-        while self._sent and (wait or cast(Future[list[object]], self._sent[0].future).done()):
+        while self._sent and (wait or cast("Future[list[object]]", self._sent[0].future).done()):
             batch = self._sent.popleft()
-            cast(Future[list[object]], batch.future).exception()  # waits; errors surface in Ticket.get
+            cast("Future[list[object]]", batch.future).exception()  # waits; errors surface in Ticket.get
             for _ in range(batch.regions):
                 self._ring.free_oldest()
             wait = False

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from email.parser import BytesHeaderParser
 
 _WHEEL_META = re.compile(r"^[^/]+\.dist-info/METADATA$")
 _WHEEL_FILE = re.compile(r"^[^/]+\.dist-info/WHEEL$")
@@ -69,6 +68,8 @@ def _npm(data: bytes) -> tuple[str | None, str | None, str | None]:
 
 
 def _core_metadata(data: bytes) -> tuple[str | None, str | None, str | None]:
+    from email.parser import BytesHeaderParser  # 9 ms to import; only wheels and sdists need it
+
     headers = BytesHeaderParser().parsebytes(data)
     license_ = headers.get("License-Expression") or headers.get("License")
     for classifier in headers.get_all("Classifier") or []:

@@ -14,7 +14,6 @@ import importlib.metadata
 import json
 import re
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError
 from pathlib import Path
 from typing import Any, Literal
 
@@ -294,24 +293,18 @@ def test_sarif_suppression_kinds(kind: Literal["inline", "allow", "baseline"], e
     assert sarif._suppressions(dataclasses.replace(finding, suppression=None)) == []
 
 
-def test_sarif_version_falls_back_and_semantic_version_is_semver(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sarif_semantic_version_only_when_the_version_is_semver(monkeypatch: pytest.MonkeyPatch) -> None:
     verdict = Verdict(blocking=(), reported=(), problems=())
-
-    def missing(name: str) -> str:
-        raise PackageNotFoundError(name)
-
-    about.version.cache_clear()
-    monkeypatch.setattr(importlib.metadata, "version", lambda name: "1.4.2")
+    monkeypatch.setattr(about, "VERSION", "1.4.2")
     assert _run(verdict)["tool"]["driver"]["semanticVersion"] == "1.4.2"
-    about.version.cache_clear()
-    monkeypatch.setattr(importlib.metadata, "version", missing)  # a checkout that was never installed
-    driver = _run(verdict)["tool"]["driver"]
-    assert driver["version"] == "0+unknown" and "semanticVersion" not in driver
-    about.version.cache_clear()
-    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.2.0.dev3+g1a2b3c")  # PEP 440, not SemVer
+    monkeypatch.setattr(about, "VERSION", "0.2.0.dev3+g1a2b3c")  # PEP 440, not SemVer
     driver = _run(verdict)["tool"]["driver"]
     assert driver["version"] == "0.2.0.dev3+g1a2b3c" and "semanticVersion" not in driver
-    about.version.cache_clear()
+
+
+def test_the_installed_metadata_has_the_version_leakguard_reports() -> None:
+    # pyproject.toml reads the version from leakguard/about.py: one place, no drift.
+    assert importlib.metadata.version("leakguard") == about.VERSION
 
 
 @pytest.mark.parametrize(("chain", "in_directory", "expected"), [
