@@ -219,16 +219,15 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/]*/")
 
 def display_path(source: str) -> str:
     """A source as a person reads it: ``webpack://app/./src/x.js`` -> ``./src/x.js``."""
-    return _SCHEME.sub("", source, count=1)
+    return _SCHEME.sub("", source, count=1) if "://" in source else source
 
 
 def is_third_party(source: str, index: int, ignore: set[int]) -> bool:
     """ignoreList first (most reliable), then path segments of package managers and bundlers."""
     if index in ignore:
         return True
-    return _THIRD_PARTY.search(display_path(source).lstrip("./")) is not None or _THIRD_PARTY.search(
-        display_path(source)
-    ) is not None
+    path = display_path(source)
+    return _THIRD_PARTY.search(path.lstrip("./")) is not None or _THIRD_PARTY.search(path) is not None
 
 
 def _top_dir(source: str) -> str:
@@ -281,6 +280,7 @@ class ParsedMap:
         self._raw = raw
         self._inline = inline
         self._embedded: list[Embedded] = []
+        self._map_dir = posixpath.dirname(blob.origin.inner) if not inline else ""
         self.sources = sum(len(m.sources) for m in _flatten(raw))
 
     @property
@@ -310,8 +310,7 @@ class ParsedMap:
         return MapSummary(self.blob.origin, self.sources, embedded, self._inline)
 
     def _entry(self, raw: _RawMap, index: int, name: str, size: int) -> Embedded:
-        map_dir = posixpath.dirname(self.blob.origin.inner) if not self._inline else ""
-        return Embedded(name, resolve(map_dir, name), not is_third_party(name, index, raw.ignore), size)
+        return Embedded(name, resolve(self._map_dir, name), not is_third_party(name, index, raw.ignore), size)
 
     def contents(self, part: int = 0, parts: int = 1) -> Iterator[Blob]:
         """Each non-null sourcesContent entry as a blob located at its original file. With

@@ -339,7 +339,7 @@ class _Walk:
         if not more:
             if top:
                 self.manifest.offer(name, head, directory=self.kind == "directory")
-                self.sizes[name] = (len(head), zlib.crc32(head))
+                self.sizes[name] = (len(head), compressed.crc32(head, 0))
             yield from self._content(head, origin, depth, name)
             return
         self.budget.charge(1)
@@ -356,12 +356,12 @@ class _Walk:
         exactly one piece and sees half the overlap of context on each side."""
         window, overlap = self.limits.window_bytes, self.limits.window_overlap
         half = overlap // 2
-        buf, offset, lines, total, crc = first, 0, 0, len(first), zlib.crc32(first)
+        buf, offset, lines, total, crc = first, 0, 0, len(first), compressed.crc32(first, 0)
         while True:
             chunk = self._read(stream, origin, limit=window - len(buf) + 1) if len(buf) < window else b""
             buf += chunk
             total += len(chunk)
-            crc = zlib.crc32(chunk, crc)
+            crc = compressed.crc32(chunk, crc)
             if total > self.limits.max_member_bytes:
                 raise LimitHit("max_member_bytes", f"member larger than {self.limits.max_member_bytes:,} bytes")
             last = not chunk and len(buf) < window
@@ -370,7 +370,7 @@ class _Walk:
                 self.budget.charge(len(peek))
                 buf += peek
                 total += len(peek)
-                crc = zlib.crc32(peek, crc)
+                crc = compressed.crc32(peek, crc)
                 last = not peek
             scan_to = None if last else len(buf) - half
             yield Blob(origin, buf, depth, offset=offset, lines_before=lines,

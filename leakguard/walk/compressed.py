@@ -1,4 +1,4 @@
-"""Single-stream decompressors: gzip, bzip2, xz. Each returns a forward-only reader.
+"""Single-stream decompressors: gzip, bzip2, xz. Each returns a forward-only reader. And CRC-32.
 
 gzip is inflated with ISA-L (the ``isal`` package, in the ``[fast]`` extra) when it is installed:
 about three times the speed of the standard library's zlib on this workload (0.15 s against 0.46 s
@@ -11,12 +11,15 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import zlib
 from collections.abc import Callable
 from typing import IO, cast
 
 SUPPORTED = frozenset({"gzip", "bzip2", "xz"})
 
 GzipReader = Callable[[IO[bytes]], IO[bytes]]
+# CRC-32 of each top-level member (for release diffs): ISA-L's is 4x zlib's on the same bytes.
+crc32: Callable[[bytes, int], int] = zlib.crc32
 
 
 def _stdlib_gzip(fileobj: IO[bytes]) -> IO[bytes]:
@@ -35,6 +38,7 @@ else:
         return cast(IO[bytes], igzip.GzipFile(fileobj=fileobj, mode="rb"))  # type: ignore[no-untyped-call]
 
     GZIP_READERS["isal"] = _isal_gzip
+    crc32 = isal_zlib.crc32
     ERRORS = (cast(type[Exception], isal_zlib.error),)  # typed as an instance in isal's stubs
 GZIP: GzipReader = GZIP_READERS.get("isal", _stdlib_gzip)
 

@@ -110,3 +110,19 @@ def test_both_inflaters_read_the_same_bytes(data: bytes, level: int, step: int) 
             out += chunk
         outputs.append(bytes(out))
     assert outputs == [data, data]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.binary(max_size=20_000), max_size=5))
+def test_member_crc_is_zlibs_crc32_chunk_by_chunk(chunks: list[bytes]) -> None:
+    # Release diffs compare member CRCs across runs, with or without the [fast] extra.
+    crc = 0
+    for chunk in chunks:
+        crc = compressed.crc32(chunk, crc)
+    assert crc == zlib.crc32(b"".join(chunks))
+
+
+def test_fast_crc_is_the_default_when_installed() -> None:
+    from isal import isal_zlib
+
+    assert compressed.crc32 is isal_zlib.crc32
