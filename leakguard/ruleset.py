@@ -16,6 +16,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from leakguard import rulecache
 from leakguard.errors import RuleError
 from leakguard.match.validators import VALIDATORS
 from leakguard.model import BytesPattern, Category, LazyPattern, Rule, Severity
@@ -200,6 +201,11 @@ def parse_file(text: str, where: str, *, lazy: bool = False) -> list[Rule]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{where}: not valid TOML: {exc}") from None
+    return parse_doc(data, where, lazy=lazy)
+
+
+def parse_doc(data: dict[str, Any], where: str, *, lazy: bool = False) -> list[Rule]:
+    """``parse_file`` of a file's TOML already parsed."""
     unknown = sorted(set(data) - {"rules"})
     if unknown:
         raise RuleError(f"{where}: unknown top-level key {unknown[0]!r} (expected [[rules]] tables)")
@@ -229,13 +235,16 @@ def _packaged(lazy: bool) -> tuple[Rule, ...]:
     """The rules shipped in the package: read once per process (rules are immutable; a library
     caller or the fuzzer scanning many times does not parse 78 TOML files each time)."""
     package = resources.files("leakguard.rules")
-    rules: list[Rule] = []
-    for sub in CONTENT_RULE_DIRS:
-        for item in _toml_files(package / sub):
-            rules.extend(parse_file(item.read_text(encoding="utf-8"), f"rules/{sub}/{item.name}", lazy=lazy))
-    for name in CONTENT_RULE_FILES:
-        rules.extend(parse_file((package / name).read_text(encoding="utf-8"), f"rules/{name}", lazy=lazy))
-    return tuple(rules)
+    names = [f"{sub}/{item.name}" for sub in CONTENT_RULE_DIRS for item in _toml_files(package / sub)]
+    names += CONTENT_RULE_FILES
+    try:
+        docs = rulecache.load(package, names)
+    except tomllib.TOMLDecodeError:
+        for name in names:  # the RuleError names the broken file
+            parse_file((package / name).read_text(encoding="utf-8"), f"rules/{name}")
+        raise
+    return tuple(rule for name, doc in zip(names, docs, strict=True)
+                 for rule in parse_doc(doc, f"rules/{name}", lazy=lazy))
 
 
 def load_rules(extra: Iterable[Path] = (), *, compile_all: bool = False) -> tuple[Rule, ...]:

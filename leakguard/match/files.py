@@ -46,6 +46,7 @@ from typing import Any
 
 import pathspec
 
+from leakguard import rulecache
 from leakguard.errors import RuleError
 from leakguard.match.placeholders import is_placeholder
 from leakguard.model import Artifact, Category, Finding, Origin, Severity, human_size
@@ -573,6 +574,11 @@ def parse_file_rules(text: str, where: str = WHERE, *, checked: bool = True) -> 
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{where}: not valid TOML: {exc}") from None
+    return parse_doc_rules(doc, where, checked=checked)
+
+
+def parse_doc_rules(doc: dict[str, Any], where: str = WHERE, *, checked: bool = True) -> tuple[FileRule, ...]:
+    """``parse_file_rules`` of a document's TOML already parsed."""
     unknown = sorted(set(doc) - {"files"})
     if unknown:
         raise RuleError(f"{where}: unknown top-level key {unknown[0]!r} (expected [[files]] tables)")
@@ -593,8 +599,12 @@ def load_file_rules(checked: bool = False) -> tuple[FileRule, ...]:
     """The packaged ``rules/files.toml`` (``leakguard.rules`` in an install), compiled; read once per
     process (the rules are immutable). ``checked`` runs every check of a user's rule file too
     (``leakguard rules check``)."""
-    text = (resources.files("leakguard.rules") / "files.toml").read_text(encoding="utf-8")
-    return parse_file_rules(text, WHERE, checked=checked)
+    package = resources.files("leakguard.rules")
+    try:
+        (doc,) = rulecache.load(package, ["files.toml"])
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"{WHERE}: not valid TOML: {exc}") from None
+    return parse_doc_rules(doc, WHERE, checked=checked)
 
 
 # -- paths --------------------------------------------------------------------------------------
