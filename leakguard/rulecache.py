@@ -63,7 +63,7 @@ def _cache_path(folder: Traversable, names: Sequence[str]) -> Path | None:
 def _read(cache: Path) -> dict[str, list[Any]]:
     try:
         doc = json.loads(cache.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("files"), dict):
         return {}

@@ -54,7 +54,7 @@ def test_an_edited_file_is_parsed_again(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize("damage", [b"{not json", b"[]", b'{"format": 1, "files": {"a.toml": ["x", 5]}}',
-                                    b'{"format": 99, "files": {}}', b"\xff\xfe"])
+                                    b'{"format": 99, "files": {}}', b"\xff\xfe", b"[" * 100_000])
 def test_a_damaged_cache_is_ignored_and_replaced(tmp_path: Path, damage: bytes) -> None:
     folder = _folder(tmp_path)
     rulecache.load(folder, ["a.toml"], write=True)
