@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -83,7 +83,11 @@ class _Progress:
 def _write(text: str, output: Path | None) -> None:
     """Write a report to stdout, or atomically to a file (never a half-written report)."""
     if output is None:
-        click.echo(text, nl=False)
+        try:
+            click.echo(text, nl=False)
+        except BrokenPipeError:
+            # Caught here: click would turn it into exit 1, which reads as "blocking findings".
+            raise LeakguardError("cannot write the report: standard output was closed") from None
         return
     import tempfile  # 9 ms at start-up that --version and stdout reports do not need
 
@@ -566,15 +570,26 @@ def _handle(run: Callable[[], object]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return the exit code."""
+    """Run the CLI and return the exit code. As a process of its own (``argv`` is None: the
+    ``leakguard`` script, ``python -m leakguard``) it does not return: see ``_leave``."""
     args = list(sys.argv[1:] if argv is None else argv)
     code = _handle(lambda: cli.main(args=args, prog_name="leakguard", standalone_mode=False))
-    if code in (130, 143) and argv is None:
-        # Interrupted: the walker thread may be blocked inside a read that holds a buffer lock,
-        # which makes interpreter shutdown abort. Nothing is left to clean up (reports are written
-        # atomically), so flush and leave now.
-        with contextlib.suppress(OSError):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+    if argv is None:
+        _leave(code)
     return code
+
+
+def _leave(code: int) -> NoReturn:
+    """End the process without the interpreter's teardown. By now every report and baseline is
+    written and closed (atomically), the workers are joined and the walker has stopped; the
+    teardown would only free every object one by one: 0.24 s after a scan of claude-code 2.1.88,
+    80 ms after a pre-commit scan of 20 files. After Ctrl-C or SIGTERM it could also abort, when
+    the walker thread is blocked in a read that holds a buffer lock. Buffered output is flushed
+    first; output that cannot be delivered (the reader went away) is never a pass."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            code = code or int(ExitCode.SCAN_ERROR)
+    os._exit(code)

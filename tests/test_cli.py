@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import ROOT, run_cli
@@ -208,3 +210,28 @@ def test_output_is_identical_whatever_the_jobs(cli_in, tmp_path: Path) -> None: 
     for doc in (one, two):
         doc.pop("summary")
     assert one == two and len(one["findings"]) == 7
+
+
+def test_a_large_report_on_a_pipe_arrives_whole(cli_in, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The CLI leaves without the interpreter's teardown: whatever is still buffered must be flushed
+    # first. 400 findings make a JSON report of several pipe buffers.
+    members = {f"lib/m{i}.js": f"exports.t = '{github_token(seed=3000 + i)}';\n" for i in range(400)}
+    path = write(tmp_path, "many.tgz", npm_tarball(members, license="MIT"))
+    result = cli_in("scan", "--format", "json", str(path))
+    assert result.returncode == 1 and len(result.stdout) > 2 * 65536
+    report = json.loads(result.stdout)
+    assert sum(f["rule"] == "github.pat-classic" for f in report["findings"]) == 400
+
+
+def test_a_report_nobody_reads_is_not_a_pass(tmp_path: Path) -> None:
+    # The reader of stdout is gone before the (passing) report is written: a scan error (exit 3),
+    # not a pass and not "blocking findings" (click's own exit 1), and never a traceback.
+    clean = write(tmp_path, "notes.txt", b"nothing to see here\n")
+    proc = subprocess.Popen([sys.executable, "-m", "leakguard", "scan", "--format", "json", str(clean)],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err
+    assert err == b"leakguard: error: cannot write the report: standard output was closed\n"
+    assert run_cli("scan", "--format", "json", str(clean), cwd=tmp_path).returncode == 0  # read: a pass
