@@ -7,6 +7,7 @@ the package.json read from its blob.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -519,3 +520,66 @@ def test_quick_path_check_agrees_with_pathspec(parts: list[str], folder: bool) -
     path = "/".join(parts) + ("/" if folder else "")
     for rule in load_file_rules():
         assert rule.matches(path) == bool(rule.spec.match_file(path)), (rule.id, path)
+
+
+# -- the literal prefilter: a path holding none of a rule's literals is never one it selects ------
+
+_PATTERN_CHARS = st.text(alphabet="ab./*?[]!#\\ ", min_size=1, max_size=10)
+
+
+@st.composite
+def _pattern_and_paths(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A pattern, and paths made from it (wildcards filled in, anchors dropped, folders around it)
+    so that many of them match, beside a few random ones."""
+    pattern = draw(_PATTERN_CHARS)
+    paths = draw(st.lists(st.text(alphabet="ab./ #!*?[]", min_size=1, max_size=14), max_size=3))
+    for _ in range(draw(st.integers(1, 4))):
+        body = re.sub(r"\[!?([^\]/])[^\]]*\]", r"\1", pattern.lstrip("!").removeprefix("\\").lstrip("/"))
+        body = body.replace("**", draw(st.sampled_from(["", "x", "x/y"])))
+        body = body.replace("*", draw(st.sampled_from(["", "a", "ab.b"]))).replace("?", draw(st.sampled_from(["a", "."])))
+        paths.append(draw(st.sampled_from(["", "p/", "p/q/"])) + body + draw(st.sampled_from(["", "/z", "/z/w"])))
+    return pattern, paths
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # re, on random patterns such as "[[]"
+@settings(max_examples=3000, deadline=None)
+@given(case=_pattern_and_paths())
+def test_what_a_pattern_selects_holds_its_required_text(case: tuple[str, list[str]]) -> None:
+    import pathspec
+
+    from leakguard.match.files import required_text
+
+    pattern, paths = case
+    try:
+        spec = pathspec.GitIgnoreSpec.from_lines([pattern])
+    except ValueError:
+        return  # not a pattern pathspec accepts: never in a rule
+    for path in paths:
+        if spec.match_file(path) and not path.startswith("/") and "\\" not in path:
+            assert required_text(pattern) in path, (pattern, path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(extra=st.lists(st.sampled_from(["src", "lib", ".env", "a.pem", "tests", "x", "config", ".git", "id_rsa",
+                                       "core", "b.sql", "y.ts", "node_modules", ".DS_Store", "/abs", "w\\in"]),
+                      min_size=1, max_size=4))
+def test_packaged_rules_select_exactly_what_pathspec_selects(extra: list[str]) -> None:
+    import pathspec
+
+    path = "/".join(extra)
+    for rule in load_file_rules():
+        assert rule.matches(path) == pathspec.GitIgnoreSpec.from_lines(rule.patterns).match_file(path), (rule.id, path)
+
+
+def test_the_path_index_keeps_every_path_a_rule_selects() -> None:
+    from leakguard.match.files import _PathIndex
+
+    rules = load_file_rules()
+    paths = sorted({p for rule in rules for p in (*rule.examples, *rule.negative_examples)}
+                   | {f"pkg/{p}" for rule in rules for p in rule.examples} | {"/lead/.env", "win\\.npmrc"})
+    index = _PathIndex(paths)
+    for rule in rules:
+        candidates = index.candidates(rule)
+        assert candidates == [p for p in paths if p in set(candidates)]  # in order
+        assert [p for p in paths if rule.matches(p)] == [p for p in candidates if rule.matches(p)], rule.id
+        assert len(candidates) < len(paths) or rule.literals is None  # and it does filter
