@@ -195,6 +195,7 @@ def core_dump(data: bytes) -> str | None:
 # ECMA-426: ``sources`` (and ``sourceRoot``, prefixed to each) name the original files; index maps
 # hold several ``sources`` arrays, one per section. ``"sourcesContent"`` does not match ``"sources"``.
 _SOURCES_KEYS = (b'"sources"', b'"sourceRoot"')
+_SOURCES_HEAD = b'"source'
 _COLON = re.compile(rb"\s*:\s*")
 _JSON_ITEM = re.compile(rb'\s*(?:"((?:[^"\\]|\\.)*)"|null)\s*([,\]])')
 _JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"')
@@ -204,18 +205,18 @@ _HOME = re.compile(rb"(/Users/|/home/|[A-Za-z]:(?:\\\\|/)Users(?:\\\\|/))([^/\\\
 
 
 def _keys(data: bytes) -> list[tuple[int, bytes]]:
-    """Where each ``"sources"`` and ``"sourceRoot"`` key's value starts, in order. Found with
-    ``bytes.find``: a regex search over a 60 MB map costs a quarter of a second. Inside a JSON
-    string a quote is escaped, so ``"sources"`` in the raw bytes is a key or a whole string."""
+    """Where each ``"sources"`` and ``"sourceRoot"`` key's value starts, in order. Found with one
+    ``bytes.find`` pass for their common head: a regex search over a 60 MB map costs a quarter of
+    a second. Inside a JSON string a quote is escaped, so ``"sources"`` in the raw bytes is a key
+    or a whole string."""
     found = []
-    for key in _SOURCES_KEYS:
-        pos = data.find(key)
-        while pos != -1:
-            colon = _COLON.match(data, pos + len(key))
-            if colon is not None:
-                found.append((colon.end(), key))
-            pos = data.find(key, pos + len(key))
-    return sorted(found)
+    pos = data.find(_SOURCES_HEAD)
+    while pos != -1:
+        key = next((k for k in _SOURCES_KEYS if data.startswith(k, pos)), None)
+        if key is not None and (colon := _COLON.match(data, pos + len(key))) is not None:
+            found.append((colon.end(), key))
+        pos = data.find(_SOURCES_HEAD, pos + 1)
+    return found
 
 
 def _source_strings(data: bytes) -> Iterator[bytes]:
