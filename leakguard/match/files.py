@@ -405,8 +405,8 @@ class FileRule:
 
     def may_match(self, path: str) -> bool:
         """False only for a path the patterns cannot select: it holds none of ``literals``. Paths
-        that pathspec rewrites before matching (a leading ``/``, backslashes) always may."""
-        if self.literals is None or path.startswith("/") or "\\" in path:
+        that pathspec rewrites before matching always may."""
+        if self.literals is None or _rewritten(path):
             return True
         return any(literal in path for literal in self.literals)
 
@@ -560,8 +560,7 @@ class LazySpec:
     def match_file(self, path: str) -> bool:
         if not self._ready:
             self._quick, self._ready = _including(self.lines), True
-        if self._quick is not None and self._quick.search(path) is None and not path.startswith("/") \
-                and "\\" not in path:
+        if self._quick is not None and self._quick.search(path) is None and not _rewritten(path):
             return False
         if self._spec is None:
             self._spec = pathspec.GitIgnoreSpec.from_lines(self.lines)
@@ -577,6 +576,12 @@ def _including(lines: tuple[str, ...]) -> re.Pattern[str] | None:
                 return None  # a back-reference cannot be merged: no shortcut for this rule
             regexes.append("(?:" + _NAMED_GROUP.sub("(?:", regex) + ")")
     return re.compile("|".join(regexes)) if regexes else None
+
+
+def _rewritten(path: str) -> bool:
+    """pathspec rewrites such a path before matching (drops a leading ``/``, turns backslashes
+    into separators on Windows), so neither the literals nor the merged regex may judge it."""
+    return path.startswith("/") or "\\" in path
 
 
 def _literals(lines: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -598,14 +603,13 @@ def required_text(pattern: str) -> str:
     every path the pattern selects contains. Wildcards and separators end a run, an escape adds
     the escaped character, and nothing from a ``[`` class onwards counts. Runs are stripped of
     spaces (gitignore drops trailing ones): a shorter text is still required."""
-    text = pattern
     runs, run, pos = [], "", 0
-    while pos < len(text):
-        char = text[pos]
+    while pos < len(pattern):
+        char = pattern[pos]
         if char == "\\":
-            if pos + 1 == len(text):
+            if pos + 1 == len(pattern):
                 break  # a trailing backslash: leave it to pathspec
-            run, pos = run + text[pos + 1], pos + 2
+            run, pos = run + pattern[pos + 1], pos + 2
             continue
         if char in "*?[/":
             runs.append(run)
@@ -752,7 +756,7 @@ class _PathIndex:
         for path in paths[:-1]:
             self._starts.append(self._starts[-1] + len(path) + 1)
         # Paths that pathspec rewrites before matching are candidates for every rule.
-        self._always = {i for i, path in enumerate(paths) if path.startswith("/") or "\\" in path}
+        self._always = {i for i, path in enumerate(paths) if _rewritten(path)}
 
     def candidates(self, rule: FileRule) -> list[str]:
         """The paths that ``rule`` may select, in order."""
