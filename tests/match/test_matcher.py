@@ -42,6 +42,37 @@ def test_engines_find_identical_hits(keywords: list[bytes], haystack: bytes) -> 
     assert prefilter.scan_range(rs, haystack, 0, len(haystack), 4) == expected
 
 
+@settings(max_examples=50, derandomize=True, deadline=None)
+@given(spare=st.integers(min_value=0, max_value=3), haystack=st.binary(max_size=600))
+def test_engines_agree_when_keywords_hold_almost_every_byte(spare: int, haystack: bytes) -> None:
+    """pyahocorasick maps the bytes no keyword holds to a spare byte; with fewer than two spare
+    bytes it must fall back to plain lower-casing, and hits must not change either way."""
+    used = [b for b in range(256) if b not in range(ord("A"), ord("Z") + 1)][spare:]
+    keywords = [bytes(used[i:i + 2]) for i in range(0, len(used), 2)] + [b"qq", b"\x00\xff"]
+    keywords = list(dict.fromkeys(keywords))
+    lowered = haystack.lower()
+    expected = {
+        (i, m.start()) for i, k in enumerate(keywords) for m in re.finditer(b"(?=" + re.escape(k) + b")", lowered)
+    }
+    for engine in ENGINES:
+        assert prefilter.scan_range(prefilter.build(keywords, engine), haystack, 0, len(haystack), 2) == expected
+
+
+def test_pyahocorasick_folds_foreign_bytes_to_one_sentinel() -> None:
+    """Bytes no keyword holds become one sentinel byte, which the automaton knows through a word
+    that cannot occur, so a binary costs one comparison per such byte, not one per keyword start."""
+    engine = prefilter.PyAhoCorasick([b"ghp_", b"xoxb-", b"akia"])
+    table = engine._table
+    assert table[ord("G")] == ord("g") and table[ord("-")] == ord("-")
+    outside = {table[b] for b in range(256) if bytes([b]).lower() not in b"ghp_xoxb-akia"}
+    assert len(outside) == 1
+    words = [w for w in list(engine._automaton) if w not in ("ghp_", "xoxb-", "akia")]
+    assert len(words) == 1 and ord(words[0][0]) in outside
+    assert ord(words[0][1]) not in table  # it can never be completed
+    data = b"\x7fELF\x00\x01GHP_\x00xoxb-\xffAKIA"
+    assert prefilter.scan_range(engine, data, 0, len(data), 5) == {(0, 6), (1, 11), (2, 17)}
+
+
 def test_hits_across_chunk_edges(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(prefilter, "CHUNK", 16)
     data = b"x" * 14 + b"GHP_" + b"y" * 30 + b"ghp_"
