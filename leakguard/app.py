@@ -271,16 +271,18 @@ _DONE = object()
 
 
 # Small events travel together: a hand-over between the threads costs a wake-up and a GIL
-# switch, and a wheel yields thousands of small members.
+# switch, and a wheel yields thousands of small members. A streamed chunk (1 MiB) or a larger
+# member travels alone, so large members keep as little in flight as before.
 BATCH_BYTES = 4 * 1024 * 1024
 BATCH_EVENTS = 256
+ALONE_BYTES = 1024 * 1024
 
 
 def prefetch(events: Iterator[Event], depth: int = 2) -> Iterator[Event]:
     """Walk in a second thread while this one matches. Decompression (zlib, bz2, lzma) and the
-    ahocorasick-rs prefilter release the GIL, so the two overlap on two cores. Events travel in
-    batches of up to ``BATCH_EVENTS`` events or ``BATCH_BYTES`` of data (a large member fills one
-    alone); the queue bound keeps at most ``depth`` batches waiting. Order is preserved, so output does not
+    ahocorasick-rs prefilter release the GIL, so the two overlap on two cores. Small events travel
+    in batches of up to ``BATCH_EVENTS`` events or ``BATCH_BYTES`` of data, a large one alone; the
+    queue bound keeps at most ``depth`` batches waiting. Order is preserved, so output does not
     depend on it."""
     pipe: queue.Queue[object] = queue.Queue(maxsize=depth)
 
@@ -290,8 +292,15 @@ def prefetch(events: Iterator[Event], depth: int = 2) -> Iterator[Event]:
         try:
             for event in events:
                 data = getattr(event, "data", None)
+                weight = len(data) if data is not None else 0
+                if weight >= ALONE_BYTES:
+                    if batch:
+                        pipe.put(batch)
+                        batch, size = [], 0
+                    pipe.put([event])
+                    continue
                 batch.append(event)
-                size += len(data) if data is not None else 0
+                size += weight
                 if size >= BATCH_BYTES or len(batch) >= BATCH_EVENTS:
                     pipe.put(batch)
                     batch, size = [], 0

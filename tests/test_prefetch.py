@@ -20,6 +20,8 @@ def test_order_and_identity_kept_across_small_and_large_events() -> None:
     events = [
         *(_blob(f"s{i}", 100) for i in range(600)),
         _blob("big", 3 * app.BATCH_BYTES),
+        *(_blob(f"m{i}", app.ALONE_BYTES - 1) for i in range(6)),
+        _blob("chunk", app.ALONE_BYTES),
         *(_blob(f"t{i}", 70_000) for i in range(40)),
         _blob("last", 1),
     ]
@@ -43,9 +45,10 @@ def test_a_failure_arrives_after_every_event_walked_before_it() -> None:
 
 @pytest.mark.parametrize(("size", "most"), [
     # One batch being read, two queued, one the walker waits to queue: small members fill batches
-    # by count, a large member fills one alone.
+    # by count, and a large member (or a streamed chunk) travels alone, as before batching.
     (10, 4 * app.BATCH_EVENTS),
-    (2 * app.BATCH_BYTES, 4),
+    (app.ALONE_BYTES, 4),
+    (app.BATCH_BYTES // 8, 4 * 8),
 ])
 def test_the_walker_stops_when_the_backlog_is_full(size: int, most: int) -> None:
     pulled = 0
