@@ -41,6 +41,11 @@ def test_a_failure_arrives_after_every_event_walked_before_it() -> None:
         for event in app.prefetch(walk()):
             received.append(event.origin.inner)
     assert received == [f"m{i}" for i in range(5)]
+    for _ in range(200):  # the walker thread ends on its own once it has handed over the failure
+        if not _walkers():
+            break
+        time.sleep(0.01)
+    assert not _walkers()
 
 
 @pytest.mark.parametrize(("size", "most"), [
@@ -53,10 +58,13 @@ def test_a_failure_arrives_after_every_event_walked_before_it() -> None:
 def test_the_walker_stops_when_the_backlog_is_full(size: int, most: int) -> None:
     pulled = 0
     lock = threading.Lock()
+    stop = threading.Event()
 
     def walk() -> Iterator[Blob]:
         nonlocal pulled
         for i in range(10_000):
+            if stop.is_set():
+                return
             with lock:
                 pulled += 1
             yield _blob(f"m{i}", size)
@@ -66,3 +74,11 @@ def test_the_walker_stops_when_the_backlog_is_full(size: int, most: int) -> None
     time.sleep(0.3)  # the walker would pull all 10,000 by now if nothing held it back
     with lock:
         assert pulled <= most
+    stop.set()
+    for _ in events:  # drained: the walker thread ends and is joined, so no later test sees it
+        pass
+    assert not _walkers()
+
+
+def _walkers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "leakguard-walk"]
