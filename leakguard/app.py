@@ -283,14 +283,21 @@ def prefetch(events: Iterator[Event], depth: int = 2) -> Iterator[Event]:
     ahocorasick-rs prefilter release the GIL, so the two overlap on two cores. Small events travel
     in batches of up to ``BATCH_EVENTS`` events or ``BATCH_BYTES`` of data, a large one alone; the
     queue bound keeps at most ``depth`` batches waiting. Order is preserved, so output does not
-    depend on it."""
+    depend on it. A reader that stops early (an error, ``close()``) stops the walk: the thread is
+    gone when this generator is, so a later scan in the same process may still fork."""
     pipe: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stopped = threading.Event()
 
     def produce() -> None:
         batch: list[Event] = []
         size = 0
         try:
             for event in events:
+                if stopped.is_set():
+                    close = getattr(events, "close", None)
+                    if close is not None:
+                        close()  # the walk's open files, now
+                    return
                 data = getattr(event, "data", None)
                 weight = len(data) if data is not None else 0
                 if weight >= ALONE_BYTES:
@@ -315,14 +322,20 @@ def prefetch(events: Iterator[Event], depth: int = 2) -> Iterator[Event]:
 
     walker = threading.Thread(target=produce, name="leakguard-walk", daemon=True)
     walker.start()
-    while True:
-        item = pipe.get()
-        if item is _DONE:
-            walker.join()  # gone before a later scan (--against) forks its workers
-            return
-        if isinstance(item, _Failure):
-            raise item.error
-        yield from cast(list[Event], item)
+    item: object = None
+    try:
+        while True:
+            item = pipe.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield from cast(list[Event], item)
+    finally:
+        stopped.set()
+        while item is not _DONE:  # unblock the walker: it ends after the member it is reading
+            item = pipe.get()
+        walker.join()  # gone before a later scan (--against) forks its workers
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,23 @@ def test_a_failure_arrives_after_every_event_walked_before_it() -> None:
     assert not _walkers()
 
 
+def test_a_reader_that_stops_early_stops_the_walk() -> None:
+    closed = threading.Event()
+
+    def walk() -> Iterator[Blob]:
+        try:
+            for i in range(100_000):
+                yield _blob(f"m{i}", 10)
+        finally:
+            closed.set()
+
+    events = app.prefetch(walk())
+    next(events)
+    events.close()  # what a scan that raises does to its walk
+    assert not _walkers()
+    assert closed.is_set()  # the walk's generator was closed, not left to the garbage collector
+
+
 @pytest.mark.parametrize(("size", "most"), [
     # One batch being read, two queued, one the walker waits to queue: small members fill batches
     # by count, and a large member (or a streamed chunk) travels alone, as before batching.
@@ -58,13 +75,10 @@ def test_a_failure_arrives_after_every_event_walked_before_it() -> None:
 def test_the_walker_stops_when_the_backlog_is_full(size: int, most: int) -> None:
     pulled = 0
     lock = threading.Lock()
-    stop = threading.Event()
 
     def walk() -> Iterator[Blob]:
         nonlocal pulled
         for i in range(10_000):
-            if stop.is_set():
-                return
             with lock:
                 pulled += 1
             yield _blob(f"m{i}", size)
@@ -74,9 +88,7 @@ def test_the_walker_stops_when_the_backlog_is_full(size: int, most: int) -> None
     time.sleep(0.3)  # the walker would pull all 10,000 by now if nothing held it back
     with lock:
         assert pulled <= most
-    stop.set()
-    for _ in events:  # drained: the walker thread ends and is joined, so no later test sees it
-        pass
+    events.close()
     assert not _walkers()
 
 
