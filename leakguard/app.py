@@ -283,8 +283,9 @@ def prefetch(events: Iterator[Event], depth: int = 2) -> Iterator[Event]:
     ahocorasick-rs prefilter release the GIL, so the two overlap on two cores. Small events travel
     in batches of up to ``BATCH_EVENTS`` events or ``BATCH_BYTES`` of data, a large one alone; the
     queue bound keeps at most ``depth`` batches waiting. Order is preserved, so output does not
-    depend on it. A reader that stops early (an error, ``close()``) stops the walk: the thread is
-    gone when this generator is, so a later scan in the same process may still fork."""
+    depend on it. A reader that stops early (an error, ``close()``) stops the walk and gives the
+    walker a moment to finish the member it is reading (see ``_drain``); on Ctrl-C or SIGTERM it
+    leaves at once."""
     pipe: queue.Queue[object] = queue.Queue(maxsize=depth)
     stopped = threading.Event()
 
@@ -323,6 +324,7 @@ def prefetch(events: Iterator[Event], depth: int = 2) -> Iterator[Event]:
     walker = threading.Thread(target=produce, name="leakguard-walk", daemon=True)
     walker.start()
     item: object = None
+    wait = True
     try:
         while True:
             item = pipe.get()
@@ -331,11 +333,31 @@ def prefetch(events: Iterator[Event], depth: int = 2) -> Iterator[Event]:
             if isinstance(item, _Failure):
                 raise item.error
             yield from cast(list[Event], item)
+    except BaseException as exc:
+        # Ctrl-C or SIGTERM: leave now. The walker may be blocked reading a pipe that never ends.
+        wait = isinstance(exc, (Exception, GeneratorExit))
+        raise
     finally:
         stopped.set()
-        while item is not _DONE:  # unblock the walker: it ends after the member it is reading
-            item = pipe.get()
-        walker.join()  # gone before a later scan (--against) forks its workers
+        if wait:
+            _drain(pipe, item, walker)
+
+
+# How long a reader that stops early waits for the walker to finish the member it is reading.
+WALKER_GRACE = 2.0
+
+
+def _drain(pipe: queue.Queue[object], item: object, walker: threading.Thread) -> None:
+    """Unblock a stopped walker and join it, so that a later scan in this process (``--against``)
+    may fork. A walker still reading after ``WALKER_GRACE`` seconds is left behind: that later
+    scan then runs in one process, as ``_worth_forking`` forks no process that has other threads."""
+    deadline = time.monotonic() + WALKER_GRACE
+    while item is not _DONE:
+        try:
+            item = pipe.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return
+    walker.join()
 
 
 @dataclass(frozen=True, slots=True)

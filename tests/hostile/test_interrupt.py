@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -29,3 +30,24 @@ def test_signal_stops_scan_cleanly(tmp_path: Path, sig: signal.Signals, code: in
     assert b"Traceback" not in out + err
     assert err.decode().strip() in ("leakguard: interrupted", "leakguard: terminated")
     assert list(tmp_path.iterdir()) == []  # no report, no temporary file
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_stops_scan_while_the_walker_is_blocked(tmp_path: Path, sig: signal.Signals, code: int) -> None:
+    """The walker thread is blocked reading a pipe that stays open: the scan must not wait for it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "leakguard", "scan", "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+        start_new_session=True,  # its workers too can be killed if it hangs
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(b"\x1f\x8b\x08\x00" + b"\x00" * 1000)
+    proc.stdin.flush()
+    time.sleep(1.5)
+    proc.send_signal(sig)
+    try:
+        assert proc.wait(timeout=10) == code  # stdin is still open
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=10)
