@@ -29,11 +29,17 @@ class Prefilter(Protocol):
         ...
 
 
-# Bytes roughly from most to least frequent in source code and text. pyahocorasick looks a
-# character up among a node's children one by one, in the order they were added, so adding the
-# keywords in this order puts the common characters first.
-_COMMON = b" etaonisrlcdupmhgfbyw.,_-/:\"'=()0123456789vkxjqz{}[];<>@$+*&|!?#%~\\^`\t\n\r"
+# Lower-cased bytes from most to least frequent in packaged code and data: the mean of their
+# frequencies in TypeScript's JavaScript, botocore's JSON models and Python, and claude-code's
+# bundle and TypeScript sources. pyahocorasick looks a character up among a node's children one by
+# one, in the order they were added, so adding the keywords in this order puts the common
+# characters first.
+_COMMON = b' etansirocldup"\nmfhg,_.b()y:=vqkwx/{}0;z1>\'j<2*][-634598|!&$\\7`?+#@\r\t%^~'
 _RANK = {byte: rank for rank, byte in enumerate(_COMMON)}
+# A byte that keywords hold but none starts with is compared with every root child before the
+# automaton gives up on it. The most frequent of them get a root child of their own, in frequency
+# order, through a word that cannot occur; the rarer ones would only push the others back.
+_ROOT_BYTES = 16
 
 
 def _by_frequency(keyword: bytes) -> list[int]:
@@ -49,7 +55,8 @@ class PyAhoCorasick:
     sentinel, and the sentinel is the root's first child (through a word that cannot occur: its
     second byte is another byte no keyword holds, which the table never outputs). Keyword
     occurrences are unchanged, as no keyword holds a byte the table replaces; binaries, mostly
-    such bytes, scan about twice as fast.
+    such bytes, scan about twice as fast. Frequent bytes that only occur inside keywords get a
+    root child the same way (``_ROOT_BYTES``): JSON scans about a quarter faster.
     """
 
     name = "pyahocorasick"
@@ -62,12 +69,16 @@ class PyAhoCorasick:
         spare = [byte for byte in range(256) if byte not in used]
         lower = bytes(range(256)).lower()
         self._table = lower
+        words: list[tuple[bytes, int]] = [(keyword, index) for index, keyword in enumerate(keywords)]
         if len(spare) >= 2:
             sentinel, never = spare[0], spare[1]
             self._table = bytes(byte if byte in used else sentinel for byte in lower)
             self._automaton.add_word(chr(sentinel) + chr(never), (-1, 2))
-        for index in sorted(range(len(keywords)), key=lambda i: _by_frequency(keywords[i])):
-            text = keywords[index].decode("latin-1")
+            starts = {keyword[0] for keyword in keywords if keyword}
+            words += [(bytes((byte, never)), -1) for byte in _COMMON[:_ROOT_BYTES]
+                      if byte in used and byte not in starts]
+        for word, index in sorted(words, key=lambda item: _by_frequency(item[0])):
+            text = word.decode("latin-1")
             self._automaton.add_word(text, (index, len(text)))
         self._empty = not keywords
         if keywords:

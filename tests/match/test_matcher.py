@@ -66,11 +66,35 @@ def test_pyahocorasick_folds_foreign_bytes_to_one_sentinel() -> None:
     assert table[ord("G")] == ord("g") and table[ord("-")] == ord("-")
     outside = {table[b] for b in range(256) if bytes([b]).lower() not in b"ghp_xoxb-akia"}
     assert len(outside) == 1
-    words = [w for w in list(engine._automaton) if w not in ("ghp_", "xoxb-", "akia")]
-    assert len(words) == 1 and ord(words[0][0]) in outside
+    words = [w for w in list(engine._automaton) if ord(w[0]) in outside]
+    assert len(words) == 1
     assert ord(words[0][1]) not in table  # it can never be completed
     data = b"\x7fELF\x00\x01GHP_\x00xoxb-\xffAKIA"
     assert prefilter.scan_range(engine, data, 0, len(data), 5) == {(0, 6), (1, 11), (2, 17)}
+
+
+def test_pyahocorasick_gives_frequent_inner_bytes_a_root_child() -> None:
+    """A frequent byte that keywords hold but none starts with gets a root child of its own, through
+    a word that cannot occur, so the root finds it early instead of after comparing every child.
+    Root children come in order of byte frequency, the sentinel first."""
+    keywords = [b"ghp_", b"xoxb-", b"akia", b"zz9"]
+    engine = prefilter.PyAhoCorasick(keywords)
+    table = engine._table
+    sentinel = table[0x80]
+    # pyahocorasick lists its words depth first, the last child first: reversed, the root's
+    # children come in the order they were added.
+    words = list(engine._automaton)[::-1]
+    extra = [w for w in words if w not in {k.decode() for k in keywords}]
+    assert all(len(w) == 2 and ord(w[1]) not in table for w in extra)  # none can be completed
+    frequent = prefilter._COMMON[: prefilter._ROOT_BYTES]
+    expected = {b for b in b"".join(keywords) if b in frequent and b not in b"gxaz"}
+    assert expected == set(b"iop")  # '9' is held but rare, and gets none
+    assert {ord(w[0]) for w in extra} == {sentinel, *expected}
+    starts = list(dict.fromkeys(ord(w[0]) for w in words))
+    assert starts[0] == sentinel
+    assert starts[1:] == sorted(starts[1:], key=prefilter._RANK.__getitem__)
+    data = b"pip io OXOXB-ghp_zZ9akia"
+    assert prefilter.scan_range(engine, data, 0, len(data), 5) == {(1, 8), (0, 13), (3, 17), (2, 20)}
 
 
 def test_hits_across_chunk_edges(monkeypatch) -> None:  # type: ignore[no-untyped-def]
