@@ -191,8 +191,8 @@ class Scanner:
             if self.hashed:
                 yield from self._hashed(text)
         if self.names is not None:
-            for wide in decode.utf16_strings(blob):
-                for finding in self.names.scan(wide):
+            for wide, strings in decode.utf16_strings(blob):
+                for finding in self.names.scan(wide, strings):
                     yield self._inline(self._public(finding), wide)
 
     @staticmethod

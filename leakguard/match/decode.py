@@ -62,16 +62,37 @@ def views(blob: Blob) -> list[Blob]:
     return [blob]
 
 
-def utf16_strings(blob: Blob) -> list[Blob]:
-    """UTF-16LE strings inside a binary (Windows resources, .NET, some .node modules), as two views
-    of every other byte (strings at even and at odd offsets). Offsets in a view are half the
-    member's; the origin says which view it is."""
+# UTF-16LE text in a binary: a text byte (printable ASCII, tab, newline, CR) then a NUL, repeated.
+# Each byte becomes P (text), Z (NUL) or "."; strings are then found with bytes.find, and a regex
+# only extends each one from where it starts.
+_UTF16_MAP = bytes(80 if 0x20 <= c < 0x7F or c in (9, 10, 13) else 90 if c == 0 else 46 for c in range(256))
+UTF16_MIN_CHARS = 3  # the shortest codename
+_UTF16_SEED = b"PZ" * UTF16_MIN_CHARS
+_UTF16_RUN = re.compile(rb"(?:PZ)+")
+
+
+def utf16_strings(blob: Blob) -> list[tuple[Blob, list[tuple[int, int]]]]:
+    """UTF-16LE strings inside a binary (Windows resources, .NET, some .node modules): a view of
+    every other byte for strings at even offsets and one for strings at odd offsets, each with
+    the ranges of the view that hold a string of ``UTF16_MIN_CHARS`` characters or more. Offsets
+    in a view are half the member's; the origin says which view it is. A view without strings is
+    not made."""
     data = blob.data
     if not blob.whole or b"\x00" not in data[:8192] or looks_utf16(data) is not None:
         return []
+    mapped = data.translate(_UTF16_MAP)
+    runs: tuple[list[tuple[int, int]], list[tuple[int, int]]] = ([], [])
+    pos = mapped.find(_UTF16_SEED)
+    while pos != -1:
+        run = _UTF16_RUN.match(mapped, pos)
+        assert run is not None  # the seed is there
+        end = run.end()
+        runs[pos % 2].append((pos // 2, end // 2))  # byte 2i + parity is character i of its view
+        pos = mapped.find(_UTF16_SEED, end)
     return [
-        Blob(blob.origin.child(f"<utf-16le strings, {parity} offsets>"), data[start::2], blob.depth, derived=True)
-        for start, parity in ((0, "even"), (1, "odd"))
+        (Blob(blob.origin.child(f"<utf-16le strings, {parity} offsets>"), data[start::2], blob.depth, derived=True),
+         runs[start])
+        for start, parity in ((0, "even"), (1, "odd")) if runs[start]
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import re
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -97,6 +98,47 @@ def test_codename_in_utf16le_strings_of_a_binary(tmp_path: Path) -> None:
     found = [(f.rule_id, str(f.origin)) for f in scan([str(path)], config).blocking]
     assert found == [("codename.capybara", f"{path}!/package/vendor/tool.node!/<utf-16le strings, even offsets>")]
     assert scan([str(path)], Config()).blocking == ()
+
+
+def test_codename_in_utf16le_strings_at_odd_offsets_only_inside_strings(tmp_path: Path) -> None:
+    """A string at an odd offset is found in the odd view. The same letters with other bytes than
+    NUL between them are no UTF-16 string, and no finding."""
+    text = "CompanyName: Capybara Labs".encode("utf-16-le")
+    odd = b"MZ\x90" + bytes(range(1, 256)) * 4 + text + b"\x00\x00"
+    interleaved = b"MZ\x90\x00" + bytes(range(1, 256)) * 4 + b"".join(bytes((c, 0x41)) for c in b" capybara ")
+    path = write(tmp_path, "bin.tgz", npm_tarball({"vendor/a.dll": odd, "vendor/b.dll": interleaved}))
+    found = [(f.rule_id, str(f.origin)) for f in scan([str(path)], Config(codenames=("capybara",))).blocking]
+    assert found == [("codename.capybara", f"{path}!/package/vendor/a.dll!/<utf-16le strings, odd offsets>")]
+
+
+_TEXTISH = st.sampled_from([b"a", b"Z", b" ", b"\n", b"\x00", b"\xff", b"\x01", b"~", b"\x7f"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TEXTISH, max_size=120).map(lambda parts: b"\x00" + b"".join(parts)))
+def test_utf16_string_ranges_are_every_run_of_text_and_nul(data: bytes) -> None:
+    """The ranges of each view are exactly the runs of three or more (text byte, NUL) pairs,
+    at even and at odd offsets, found by a regex over the whole member."""
+    views = decode.utf16_strings(Blob(Origin(("a", "x.node")), data, 0))
+    if decode.looks_utf16(data) is not None:
+        assert views == []  # a UTF-16 text member is decoded whole instead (views())
+        return
+    got = {blob.origin.inner: ranges for blob, ranges in views}
+    for start, parity in ((0, "even"), (1, "odd")):
+        expected = []
+        pos = start
+        while pos < len(data):
+            run = re.match(rb"(?:[\t\n\r\x20-\x7e]\x00)+", data[pos:])
+            if run is not None and run.end() >= 2 * decode.UTF16_MIN_CHARS:
+                expected.append((pos // 2, (pos + run.end()) // 2))
+                pos += run.end()
+            else:
+                pos += 2
+        name = f"<utf-16le strings, {parity} offsets>"
+        assert got.get(name, []) == expected
+        for blob, _ in views:
+            if blob.origin.inner == name:
+                assert blob.data == data[start::2]
 
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
