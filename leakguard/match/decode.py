@@ -56,10 +56,28 @@ def views(blob: Blob) -> list[Blob]:
     if encoding is not None:
         text = data.decode(encoding, "replace").encode("utf-8")
         return [Blob(blob.origin, text, blob.depth, derived=blob.derived)]
-    if b"\\/" in data:
+    if escapes_slash(data):
         # JSON may escape '/' (https:\/\/user:pass@host); no other ASCII is escaped in practice.
         return [Blob(blob.origin, data.replace(b"\\/", b"/"), blob.depth, derived=blob.derived)]
     return [blob]
+
+
+# Past this many backslashes before a '/', the escape is taken as real without counting further.
+_BACKSLASH_RUN = 64
+
+
+def escapes_slash(data: bytes) -> bool:
+    """Does ``data`` hold JSON's ``\\/`` escape: a '/' after an odd number of backslashes? After an
+    even number (``\\\\/``, common in regex patterns inside JSON) it is an escaped backslash, then '/'."""
+    pos = data.find(b"\\/")
+    while pos != -1:
+        run = 1
+        while run < _BACKSLASH_RUN and pos >= run and data[pos - run] == 0x5C:
+            run += 1
+        if run % 2 == 1 or run == _BACKSLASH_RUN:
+            return True
+        pos = data.find(b"\\/", pos + 2)
+    return False
 
 
 # UTF-16LE text in a binary: a text byte (printable ASCII, tab, newline, CR) then a NUL, repeated.

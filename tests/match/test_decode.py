@@ -111,6 +111,25 @@ def test_codename_in_utf16le_strings_at_odd_offsets_only_inside_strings(tmp_path
     assert found == [("codename.capybara", f"{path}!/package/vendor/a.dll!/<utf-16le strings, odd offsets>")]
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([b"\\", b"/", b"a", b'"']), max_size=80).map(b"".join))
+def test_escaped_slash_is_a_slash_after_an_odd_number_of_backslashes(data: bytes) -> None:
+    expected = re.search(rb"(?<!\\)(?:\\\\)*\\/", data) is not None
+    assert decode.escapes_slash(data) is expected
+
+
+def test_a_view_only_for_json_slash_escapes() -> None:
+    """https:\\/\\/ gets a view with the escapes undone; a regex pattern's escaped backslash before
+    a slash (botocore's service models) is scanned as it is, with no copy."""
+    escaped = Blob(Origin(("a", "x.json")), b'{"u": "https:\\/\\/user:pa55@db.corp"}', 0)
+    [view] = decode.views(escaped)
+    assert view.data == b'{"u": "https://user:pa55@db.corp"}'
+    pattern = Blob(Origin(("a", "x.json")), b'{"pattern": "^arn[\\\\/\\\\:a-z]+$"}', 0)
+    assert decode.views(pattern)[0] is pattern
+    long_run = Blob(Origin(("a", "x.json")), b"x" + b"\\" * 200 + b"/", 0)
+    assert decode.views(long_run)[0] is not long_run  # past 64 backslashes: taken as an escape
+
+
 _TEXTISH = st.sampled_from([b"a", b"Z", b" ", b"\n", b"\x00", b"\xff", b"\x01", b"~", b"\x7f"])
 
 
