@@ -192,6 +192,29 @@ def test_default_workers_follow_the_cores_this_process_may_use(monkeypatch: pyte
     assert parallel.default_jobs() == 1  # a container pinned to one core: no workers by default
 
 
+def test_ring_reuses_its_start_and_places_a_large_region_past_older_ones() -> None:
+    """Small regions wrap to the start as soon as it is free (pages already faulted in). A large
+    region that does not fit between the newest and the oldest region goes past the highest one
+    instead of waiting for older tasks to end (a streamed map after a package's binaries)."""
+    arena = mmap.mmap(-1, 100)
+    ring = parallel._Ring(arena)
+    for length in (30, 30):
+        start = ring.fits(length)
+        assert start is not None
+        ring.take(start, length)
+    ring.free_oldest()  # [0, 30) is free again
+    assert ring.fits(20) == 0
+    ring.take(0, 20)  # the ring has wrapped: [30, 60) and [0, 20) are live
+    assert ring.fits(10) == 20  # after the newest region, before the oldest one
+    assert ring.fits(35) == 60  # too large for [20, 30): past the highest region
+    ring.take(60, 35)
+    assert ring.fits(6) == 20
+    assert ring.fits(11) is None  # nothing holds it until the oldest region is freed
+    ring.free_oldest()
+    assert ring.fits(11) == 20
+    arena.close()
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), st.integers(1, 5000)), max_size=60))
 def test_ring_regions_never_overlap_and_stay_inside_the_arena(steps: list[tuple[bool, int]]) -> None:
