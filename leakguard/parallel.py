@@ -163,10 +163,12 @@ class _Ring:
         for start in (0, self.live[-1][1]):
             if self._free(start, length):
                 return start
-        for start in (0, *self._ends):
-            if self._free(start, length):
-                return start
-        return None
+        gap = 0  # one pass over the regions by address: the first gap that holds it
+        for start, end in zip(self._starts, self._ends, strict=True):
+            if start - gap >= length:
+                return gap
+            gap = end
+        return gap if self.size - gap >= length else None
 
     def _free(self, start: int, length: int) -> bool:
         if start + length > self.size:
