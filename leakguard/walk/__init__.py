@@ -498,12 +498,11 @@ def _unsafe_name(name: str) -> str:
     """Why a member name is unsafe to extract, or ''."""
     if "\x00" in name:
         return "contains a NUL byte"
-    if any(c in _LOOKALIKES for c in name):
+    if not name.isascii() and not _LOOKALIKES.isdisjoint(name):
         return f"contains a look-alike of '/' or '.' ({name!r})"
     if name.startswith(("/", "\\")) or _DRIVE.match(name):
         return f"is absolute ({name!r})"
-    parts = re.split(r"[\\/]", name)
-    if ".." in parts:
+    if ".." in name and ".." in re.split(r"[\\/]", name):
         return f"contains '..' ({name!r})"
     return ""
 
