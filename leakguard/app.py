@@ -185,8 +185,12 @@ class Scanner:
     def _text(self, blob: Blob, pending: _Artifact) -> Iterator[Finding]:
         """Content rules over the blob's text views and its decoded base64 payloads."""
         pending.paths.extend(self._path(blob))
-        for text in (*decode.views(blob), *decode.embedded(blob)):
-            for finding in self.matcher.scan(text):
+        maps: list[tuple[int, int]] = []
+        children = list(decode.embedded(blob, maps=maps))
+        for text in (*decode.views(blob), *children):
+            # An inline source map's base64 is not matched as text: its decoded child is.
+            ranges = decode.outside(maps, 0, len(text.data)) if maps and text is blob else None
+            for finding in self.matcher.scan(text, ranges):
                 yield self._inline(self._public(finding), text)
             if self.hashed:
                 yield from self._hashed(text)

@@ -171,8 +171,11 @@ def _runs(data: bytes) -> Iterator[tuple[int, bytes]]:
         pos = data.find(b";base64,", start)
 
 
-def embedded(blob: Blob, depth: int = 0) -> Iterator[Blob]:
-    """Decoded base64 payloads that are text, as child blobs (recursively, to ``MAX_DEPTH``)."""
+def embedded(blob: Blob, depth: int = 0, maps: list[tuple[int, int]] | None = None) -> Iterator[Blob]:
+    """Decoded base64 payloads that are text, as child blobs (recursively, to ``MAX_DEPTH``).
+    ``maps`` receives the span of every payload of the blob itself that is an inline source map
+    (``sourceMappingURL=data:...;base64,``): its decoded child is matched, so the base64 text
+    itself need not be (see ``outside``)."""
     if depth >= MAX_DEPTH or not blob.whole:
         return
     data = blob.data
@@ -183,8 +186,33 @@ def embedded(blob: Blob, depth: int = 0) -> Iterator[Blob]:
         decoded = _decode(run)
         if decoded is None or len(decoded) < 16 or not _printable(decoded):
             continue
+        if maps is not None and _inline_map(data, start, decoded):
+            maps.append((start, start + len(run)))
         line += data.count(b"\n", counted, start)  # runs arrive in order: count each byte once
         counted = start
         child = Blob(blob.origin.child(f"<base64 at line {line}>"), decoded, blob.depth, derived=True)
         yield child
         yield from embedded(child, depth + 1)
+
+
+# How far before a payload its "sourceMappingURL=data:application/json;charset=utf-8;base64," starts.
+_LINK_REACH = 128
+
+
+def _inline_map(data: bytes, start: int, decoded: bytes) -> bool:
+    """Is the payload at ``start`` a source map inlined in a ``sourceMappingURL`` data URI?"""
+    return (data.endswith(b";base64,", 0, start)
+            and data.rfind(b"sourceMappingURL=data:", max(0, start - _LINK_REACH), start) != -1
+            and decoded.lstrip()[:1] == b"{" and b'"mappings"' in decoded)
+
+
+def outside(spans: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """``[lo, hi)`` without ``spans`` (sorted, not overlapping)."""
+    ranges, pos = [], lo
+    for start, end in spans:
+        if start > pos:
+            ranges.append((pos, min(start, hi)))
+        pos = max(pos, end)
+    if pos < hi:
+        ranges.append((pos, hi))
+    return [(a, b) for a, b in ranges if a < b]

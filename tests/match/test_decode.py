@@ -11,9 +11,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leakguard.app import scan
-from leakguard.match import decode
-from leakguard.model import Blob, Origin
+from leakguard.app import Scanner, _Artifact, scan
+from leakguard.match import Matcher, decode
+from leakguard.model import Blob, Category, Origin, Rule, Severity
 from leakguard.policy.config import Config
 from tests.helpers.archives import npm_tarball, wheel, write, zip_bytes
 from tests.helpers.tokens import github_token
@@ -128,6 +128,49 @@ def test_a_view_only_for_json_slash_escapes() -> None:
     assert decode.views(pattern)[0] is pattern
     long_run = Blob(Origin(("a", "x.json")), b"x" + b"\\" * 200 + b"/", 0)
     assert decode.views(long_run)[0] is not long_run  # past 64 backslashes: taken as an escape
+
+
+def _inline_map_js(source: str) -> bytes:
+    inline = json.dumps({"version": 3, "sources": ["src/app.ts"], "sourcesContent": [source], "mappings": "AAAA"})
+    payload = base64.b64encode(inline.encode()).decode()
+    return f"console.log(1);\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,{payload}\n".encode()
+
+
+def test_inline_source_map_payload_is_matched_decoded_not_as_base64(tmp_path: Path) -> None:
+    """The base64 of an inline source map is decoded and its sources are matched; the base64 text
+    itself is not matched (a rule that fires on it, here one on eyJ, the base64 of '{"', finds
+    nothing there). Other base64 payloads are still matched as text too."""
+    def rule(rule_id: str, keyword: bytes, pattern: bytes) -> Rule:
+        return Rule(id=rule_id, title=rule_id, category=Category.CREDENTIAL, severity=Severity.HIGH,
+                    keywords=(keyword,), pattern=re.compile(pattern), secret_group=1, min_entropy=None,
+                    validator=None, paths=(), window=64, references=("https://x",), examples=(),
+                    negative_examples=())
+
+    rules = [rule("test.eyj", b"eyj", rb"(eyJ[A-Za-z0-9]{8})"), rule("test.okapi", b"okapi", rb"(okapi-[0-9]+)")]
+    scanner = Scanner(Config(), Matcher(rules))
+    js = _inline_map_js("const model = 'okapi-42';")
+    found = [(f.rule_id, f.origin.inner) for f in scanner.blob(Blob(Origin(("a", "dist/app.js")), js, 0), _Artifact())]
+    assert ("test.okapi", "<base64 at line 2>") in found
+    assert [r for r, where in found if r == "test.eyj" and where == "dist/app.js"] == []
+    plain = b"token = " + base64.b64encode(json.dumps({"note": "not a source map at all"}).encode()) + b"\n"
+    found = [(f.rule_id, f.origin.inner) for f in scanner.blob(Blob(Origin(("a", "cfg.txt")), plain, 0), _Artifact())]
+    assert ("test.eyj", "cfg.txt") in found
+
+
+def test_inline_map_spans_and_the_ranges_outside_them() -> None:
+    js = _inline_map_js("x")
+    maps: list[tuple[int, int]] = []
+    children = list(decode.embedded(Blob(Origin(("a", "app.js")), js, 0), maps=maps))
+    start = js.index(b";base64,") + 8
+    assert maps == [(start, js.index(b"=", start) if b"=" in js[start:] else len(js) - 1)]
+    assert children[0].data.startswith(b'{"version": 3')
+    not_a_link = js.replace(b"sourceMappingURL", b"sourceMapping_RL")
+    maps = []
+    list(decode.embedded(Blob(Origin(("a", "app.js")), not_a_link, 0), maps=maps))
+    assert maps == []
+    assert decode.outside([(2, 4), (6, 9)], 0, 12) == [(0, 2), (4, 6), (9, 12)]
+    assert decode.outside([(0, 3), (3, 12)], 0, 12) == []
+    assert decode.outside([], 5, 9) == [(5, 9)]
 
 
 _TEXTISH = st.sampled_from([b"a", b"Z", b" ", b"\n", b"\x00", b"\xff", b"\x01", b"~", b"\x7f"])
