@@ -152,9 +152,10 @@ class _Ring:
 
         The start of the mapping first, as soon as it is free: the ring keeps cycling through the
         same pages, already faulted in, instead of touching fresh ones all the way to the end.
-        Then right after the newest region. Only when neither is free, every gap in address
-        order: once the ring has wrapped, a 60 MB map streamed after a package's binaries goes
-        past them at once instead of waiting for their tasks to end.
+        Then right after the newest region. Only when neither is free, every gap between regions
+        in address order, and for a region of ``KEEP_BYTES`` or more the space past the highest
+        one: once the ring has wrapped, a 60 MB map streamed after a package's binaries goes past
+        them at once instead of waiting for their tasks to end.
         """
         if length > self.size:
             return None
@@ -168,7 +169,9 @@ class _Ring:
             if start - gap >= length:
                 return gap
             gap = end
-        return gap if self.size - gap >= length else None
+        # Past the highest region the pages are fresh: worth it for a large region (its pages go
+        # back when it is freed), not for a small one, which waits for the oldest task instead.
+        return gap if length >= KEEP_BYTES and self.size - gap >= length else None
 
     def _free(self, start: int, length: int) -> bool:
         if start + length > self.size:

@@ -192,10 +192,12 @@ def test_default_workers_follow_the_cores_this_process_may_use(monkeypatch: pyte
     assert parallel.default_jobs() == 1  # a container pinned to one core: no workers by default
 
 
-def test_ring_reuses_its_start_and_places_a_large_region_past_older_ones() -> None:
+def test_ring_reuses_its_start_and_places_a_large_region_past_older_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small regions wrap to the start as soon as it is free (pages already faulted in). A large
     region that does not fit between the newest and the oldest region goes past the highest one
-    instead of waiting for older tasks to end (a streamed map after a package's binaries)."""
+    instead of waiting for older tasks to end (a streamed map after a package's binaries); a
+    small one waits rather than touch fresh pages."""
+    monkeypatch.setattr(parallel, "KEEP_BYTES", 32)  # "large" from 32 bytes in this 100-byte arena
     arena = mmap.mmap(-1, 100)
     ring = parallel._Ring(arena)
     for length in (30, 30):
@@ -206,9 +208,10 @@ def test_ring_reuses_its_start_and_places_a_large_region_past_older_ones() -> No
     assert ring.fits(20) == 0
     ring.take(0, 20)  # the ring has wrapped: [30, 60) and [0, 20) are live
     assert ring.fits(10) == 20  # after the newest region, before the oldest one
-    assert ring.fits(35) == 60  # too large for [20, 30): past the highest region
+    assert ring.fits(31) is None  # small: waits for the oldest task rather than go past [30, 60)
+    assert ring.fits(35) == 60  # large: past the highest region at once
     ring.take(60, 35)
-    assert ring.fits(6) == 20
+    assert ring.fits(6) == 20  # a gap between regions
     assert ring.fits(11) is None  # nothing holds it until the oldest region is freed
     ring.free_oldest()
     assert ring.fits(11) == 20
