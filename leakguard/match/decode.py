@@ -203,11 +203,11 @@ def _inline_map(data: bytes, start: int, decoded: bytes) -> bool:
     """Is the payload at ``start`` a source map inlined in a ``sourceMappingURL`` data URI?"""
     return (data.endswith(b";base64,", 0, start)
             and data.rfind(b"sourceMappingURL=data:", max(0, start - _LINK_REACH), start) != -1
-            and decoded.lstrip()[:1] == b"{" and b'"mappings"' in decoded)
+            and decoded[:64].lstrip().startswith(b"{") and b'"mappings"' in decoded)
 
 
 def outside(spans: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
-    """``[lo, hi)`` without ``spans`` (sorted, not overlapping)."""
+    """``[lo, hi)`` without ``spans`` (sorted by start; they may overlap)."""
     ranges, pos = [], lo
     for start, end in spans:
         if start > pos:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from urllib.parse import unquote
 
+from leakguard.match.decode import outside
 from leakguard.model import Blob, Category, Finding, Origin, Severity, human_size
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -286,15 +287,7 @@ class ParsedMap:
     @property
     def skeleton(self) -> list[tuple[int, int]]:
         """Byte ranges of the raw map outside sourcesContent and mappings, still to be scanned."""
-        cuts = sorted(r for m in _flatten(self._raw) for r in m.skip)
-        ranges, pos = [], 0
-        for lo, hi in cuts:
-            if lo > pos:
-                ranges.append((pos, lo))
-            pos = max(pos, hi)
-        if pos < self._length:
-            ranges.append((pos, self._length))
-        return ranges
+        return outside(sorted(r for m in _flatten(self._raw) for r in m.skip), 0, self._length)
 
     def entries(self) -> tuple[list[int | None], list[str | None], str, bool]:
         """What a streamed split must agree on: sourcesContent string offsets (None for null),
