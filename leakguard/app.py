@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
 from leakguard import parallel
-from leakguard.match import Matcher, custom, decode, mapstream, sourcemap
+from leakguard.match import Matcher, Prescan, custom, decode, mapstream, sourcemap
 from leakguard.match.files import FileDetector, npm_manifest
 from leakguard.match.hashed import HashedNames
 from leakguard.model import (
@@ -78,6 +78,18 @@ class _Artifact:
 _Result = tuple[list[Finding], _Artifact]
 
 
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """What one blob's content rules match: its views (the blob itself, or its UTF-16 or
+    unescaped text), its decoded base64 payloads, the ranges of the blob outside inline source
+    maps, and the automaton's pass over those ranges when the blob is its own view."""
+
+    views: tuple[Blob, ...]
+    children: tuple[Blob, ...]
+    ranges: list[tuple[int, int]] | None
+    prescan: Prescan | None
+
+
 def _join_parts(parts: list[tuple[list[Finding], _Artifact]]) -> tuple[list[Finding], _Artifact]:
     """One blob scanned in parts (a large source map): findings in part order, and one summary
     for the map whose entries the parts shared."""
@@ -95,6 +107,10 @@ def _join_parts(parts: list[tuple[list[Finding], _Artifact]]) -> tuple[list[Find
         joined.maps = [dataclasses.replace(first, embedded=embedded)]
         joined.maps.extend(m for maps in summaries for m in maps[1:])
     return findings, joined
+
+
+# Keywords of no rule, found by the automaton's pass over each member for the readers that need them.
+MARKERS = (sourcemap.VERSION_MARKER, sourcemap.LINK_MARKER)
 
 
 class Scanner:
@@ -120,7 +136,7 @@ class Scanner:
             *custom.codename_rules(config.codenames, config.codename_patterns, source=source),
             *custom.domain_rules(config.internal_domains, source=source),
         )
-        return cls(config, Matcher.from_rules(rules, engine), engine)
+        return cls(config, Matcher.from_rules(rules, engine, MARKERS), engine)
 
     def work(self, job: parallel.Job) -> _Result:
         """What a worker process runs: a whole blob; share ``job.part`` of ``job.parts`` of a large
@@ -167,13 +183,16 @@ class Scanner:
     def blob(self, blob: Blob, pending: _Artifact) -> Iterator[Finding]:
         """Every finding of one blob: source maps first (they change how the rest is scanned)."""
         yield from self.member(blob, pending)
-        if sourcemap.looks_like_map(blob):
+        named = sourcemap.named_map(blob)
+        text = None if named else self._prepare(blob)
+        marks = text.prescan if text is not None else None
+        if named or sourcemap.looks_like_map(blob, marks.at(sourcemap.VERSION_MARKER) if marks else None):
             parsed = sourcemap.parse(blob)
             if parsed is not None:
                 yield from self._map(parsed, pending)
                 return
-        yield from self._text(blob, pending)
-        for link in sourcemap.links(blob):
+        yield from self._text(blob, pending, text)
+        for link in sourcemap.links(blob, marks.at(sourcemap.LINK_MARKER) if marks else None):
             if link.inline is None:
                 pending.links.append(link)
                 continue
@@ -182,18 +201,33 @@ class Scanner:
             if parsed is not None:
                 yield from self._map(parsed, pending)
 
-    def _text(self, blob: Blob, pending: _Artifact) -> Iterator[Finding]:
+    def _prepare(self, blob: Blob) -> _Text:
+        """What ``_text`` matches: the blob's views and decoded payloads, and when the blob is its
+        own only view, the automaton's pass over it (its markers serve ``blob``)."""
+        maps: list[tuple[int, int]] = []
+        children = tuple(decode.embedded(blob, maps=maps))
+        views = tuple(decode.views(blob))
+        # An inline source map's base64 is not matched as text: its decoded child is.
+        ranges = decode.outside(maps, 0, len(blob.data)) if maps else None
+        alone = len(views) == 1 and views[0] is blob and blob.whole
+        prescan = self.matcher.prescan(blob.data, ranges) if alone else None
+        return _Text(views, children, ranges, prescan)
+
+    def _text(self, blob: Blob, pending: _Artifact, text: _Text | None = None) -> Iterator[Finding]:
         """Content rules over the blob's text views and its decoded base64 payloads."""
         pending.paths.extend(self._path(blob))
-        maps: list[tuple[int, int]] = []
-        children = list(decode.embedded(blob, maps=maps))
-        for text in (*decode.views(blob), *children):
-            # An inline source map's base64 is not matched as text: its decoded child is.
-            ranges = decode.outside(maps, 0, len(text.data)) if maps and text is blob else None
-            for finding in self.matcher.scan(text, ranges):
-                yield self._inline(self._public(finding), text)
+        text = text or self._prepare(blob)
+        for view in text.views:
+            own = view is blob
+            for finding in self.matcher.scan(view, text.ranges if own else None, text.prescan if own else None):
+                yield self._inline(self._public(finding), view)
             if self.hashed:
-                yield from self._hashed(text)
+                yield from self._hashed(view)
+        for child in text.children:
+            for finding in self.matcher.scan(child):
+                yield self._inline(self._public(finding), child)
+            if self.hashed:
+                yield from self._hashed(child)
         if self.names is not None:
             for wide, strings in decode.utf16_strings(blob):
                 for finding in self.names.scan(wide, strings):

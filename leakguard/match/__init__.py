@@ -31,16 +31,37 @@ class _Keyword:
     rules: tuple[int, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Prescan:
+    """One automaton pass over a blob (or ranges of it), kept for its matching: the keyword hits
+    per rule, and where each marker occurs. A marker is a keyword of no rule that the scanner's
+    other readers need (``\\/`` for ``decode.views``, ``"version"`` for ``sourcemap.looks_like_map``):
+    found in the pass that runs anyway, instead of one more search of the whole blob each."""
+
+    ranges: tuple[tuple[int, int], ...]
+    per_rule: dict[int, list[int]]
+    marks: dict[bytes, list[int]]
+
+    def at(self, marker: bytes) -> list[int] | None:
+        """Sorted starts of ``marker`` (case-folded, as every keyword), or None if the matcher
+        was built without it."""
+        return self.marks.get(marker.lower())
+
+
 class Matcher:
     """Compiled matcher over a rule set; immutable once built and safe to share with forked workers."""
 
-    def __init__(self, rules: Sequence[Rule], engine: str = "auto") -> None:
+    def __init__(self, rules: Sequence[Rule], engine: str = "auto", markers: Sequence[bytes] = ()) -> None:
         self.rules = tuple(rules)
         by_keyword: dict[bytes, list[int]] = defaultdict(list)
         for index, rule in enumerate(self.rules):
             for keyword in rule.keywords:
                 by_keyword[keyword].append(index)
+        for marker in markers:
+            by_keyword.setdefault(marker.lower(), [])
         self._keywords = tuple(_Keyword(k, tuple(v)) for k, v in by_keyword.items())
+        self._markers = {marker.lower(): index for index, k in enumerate(self._keywords)
+                         for marker in markers if k.text == marker.lower()}
         self._always = tuple(i for i, r in enumerate(self.rules) if not r.keywords)
         self._overlap = max((len(k.text) for k in self._keywords), default=1)
         self._prefilter = prefilter.build([k.text for k in self._keywords], engine)
@@ -49,9 +70,10 @@ class Matcher:
         }
 
     @classmethod
-    def from_rules(cls, rules: Sequence[Rule], engine: str = "auto") -> Matcher:
-        """Build a matcher; ``engine`` is ``auto``, ``pyahocorasick`` or ``ahocorasick-rs``."""
-        return cls(rules, engine)
+    def from_rules(cls, rules: Sequence[Rule], engine: str = "auto", markers: Sequence[bytes] = ()) -> Matcher:
+        """Build a matcher; ``engine`` is ``auto``, ``pyahocorasick`` or ``ahocorasick-rs``;
+        ``markers`` are keywords of no rule whose places ``prescan`` reports (see ``Prescan``)."""
+        return cls(rules, engine, markers)
 
     @property
     def engine(self) -> str:
@@ -67,10 +89,41 @@ class Matcher:
                 per_rule[rule_index].append(start)
         return per_rule
 
-    def matches(self, data: bytes, path: str = "", lo: int = 0, hi: int | None = None
-                ) -> list[tuple[Rule, int, int, bytes]]:
-        """``(rule, start, end, secret)`` for every accepted match whose keyword hit is in ``[lo, hi)``."""
-        hits = self.candidates(data, lo, hi)
+    def prescan(self, data: bytes, ranges: Sequence[tuple[int, int]] | None = None) -> Prescan:
+        """The keyword hits and marker places in ``ranges`` of ``data`` (all of it by default),
+        for ``scan`` over the same ranges and for the marker's readers."""
+        spans = ((0, len(data)),) if ranges is None else tuple(ranges)
+        per_rule: dict[int, list[int]] = defaultdict(list)
+        marks: dict[bytes, list[int]] = {marker: [] for marker in self._markers}
+        by_index = {index: marks[marker] for marker, index in self._markers.items()}
+        keywords = self._keywords
+        for lo, hi in spans:
+            for kw_index, start in prefilter.scan_range(self._prefilter, data, lo, hi, self._overlap):
+                for rule_index in keywords[kw_index].rules:
+                    per_rule[rule_index].append(start)
+                places = by_index.get(kw_index)
+                if places is not None:
+                    places.append(start)
+        for places in marks.values():
+            places.sort()
+        return Prescan(spans, per_rule, marks)
+
+    def matches(self, data: bytes, path: str = "", lo: int = 0, hi: int | None = None,
+                prescan: Prescan | None = None) -> list[tuple[Rule, int, int, bytes]]:
+        """``(rule, start, end, secret)`` for every accepted match whose keyword hit is in ``[lo, hi)``.
+        With ``prescan`` (of ranges that hold ``[lo, hi)``), its hits are used instead of a new pass."""
+        if prescan is None:
+            hits = self.candidates(data, lo, hi)
+        else:
+            end = len(data) if hi is None else hi
+            if prescan.ranges == ((lo, end),):
+                hits = dict(prescan.per_rule)
+            else:
+                hits = {}
+                for index, starts in prescan.per_rule.items():
+                    inside = [s for s in starts if lo <= s < end]
+                    if inside:
+                        hits[index] = inside
         for index in self._always:
             hits.setdefault(index, []).append(lo)
         found: list[tuple[Rule, int, int, bytes]] = []
@@ -90,8 +143,10 @@ class Matcher:
             found.extend((rule, s, e, secret) for s, e, secret in confirm(rule, data, windows))
         return _most_severe(found)
 
-    def scan(self, blob: Blob, ranges: Sequence[tuple[int, int]] | None = None) -> Iterator[Finding]:
-        """Findings of every rule in one blob (or in ``ranges`` of it), in offset order.
+    def scan(self, blob: Blob, ranges: Sequence[tuple[int, int]] | None = None,
+             prescan: Prescan | None = None) -> Iterator[Finding]:
+        """Findings of every rule in one blob (or in ``ranges`` of it), in offset order. With
+        ``prescan`` (made over the same ranges), its keyword hits are used.
 
         A piece of a large member scans only its own part and reports member offsets and lines.
         """
@@ -100,7 +155,7 @@ class Matcher:
         data = blob.data
         # Lines are counted incrementally between findings in offset order: counting from the
         # start for every finding is quadratic in a large member with many findings.
-        found = sorted((m for lo, hi in ranges for m in self.matches(data, blob.origin.inner, lo, hi)),
+        found = sorted((m for lo, hi in ranges for m in self.matches(data, blob.origin.inner, lo, hi, prescan)),
                        key=lambda m: (m[1], m[0].id))
         line, counted, line_start = 1, 0, 0
         for rule, start, end, secret in found:

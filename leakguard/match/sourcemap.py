@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from urllib.parse import unquote
 
-from leakguard.match.decode import outside
+from leakguard.match.decode import outside, places
 from leakguard.model import Blob, Category, Finding, Origin, Severity, human_size
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -398,24 +398,39 @@ def resolve(map_dir: str, source: str) -> str:
     return posixpath.normpath(posixpath.join(map_dir, path))
 
 
-def looks_like_map(blob: Blob) -> bool:
-    """``.map`` members, and any JSON object with ``"version"`` and ``"mappings"``/``"sections"``."""
-    data = blob.data
-    if blob.derived or not blob.whole:
-        return False
-    head = data[:64].lstrip()
-    if not head.startswith(b"{"):
+# Markers (see ``match.Prescan``): the automaton that runs over every member anyway reports where
+# these occur, case-folded; the readers below check the exact bytes there.
+VERSION_MARKER = b'"version"'
+LINK_MARKER = b"sourcemappingurl="
+
+
+def named_map(blob: Blob) -> bool:
+    """A ``.map`` member that starts as a JSON object: a source map, whatever its keys."""
+    return blob.origin.inner.endswith(".map") and _json_object(blob)
+
+
+def _json_object(blob: Blob) -> bool:
+    return not blob.derived and blob.whole and blob.data[:64].lstrip().startswith(b"{")
+
+
+def looks_like_map(blob: Blob, versions: list[int] | None = None) -> bool:
+    """``.map`` members, and any JSON object with ``"version"`` and ``"mappings"``/``"sections"``.
+    ``versions``: where ``"version"`` occurs (case-folded), if known; else it is searched for."""
+    if not _json_object(blob):
         return False
     if blob.origin.inner.endswith(".map"):
         return True
     # "version": 3 first: most JSON has no such key, or another value (botocore's "version":"2.0"),
     # and then the member is not searched again for "mappings" and "sections".
-    pos = data.find(b'"version"')
-    while pos != -1:
+    data = blob.data
+    after = 0  # an occurrence overlapping the previous one's closing quote is not one
+    for pos in versions if versions is not None else places(data, VERSION_MARKER):
+        if pos < after or not data.startswith(VERSION_MARKER, pos):
+            continue
+        after = pos + 9
         value = _VERSION_VALUE.match(data, pos + 9)
         if value is not None and _is_three(value.group(1)):
             return b'"mappings"' in data or b'"sections"' in data
-        pos = data.find(b'"version"', pos + 9)
     return False
 
 
@@ -482,12 +497,14 @@ class Link:
     inline: bytes | None = None
 
 
-def links(blob: Blob) -> list[Link]:
-    """Every sourceMappingURL comment in a blob, found with ``bytes.find`` (no regex over the blob)."""
+def links(blob: Blob, at: list[int] | None = None) -> list[Link]:
+    """Every sourceMappingURL comment in a blob, found with ``bytes.find`` (no regex over the
+    blob); ``at``: where ``sourcemappingurl=`` occurs (case-folded), if known."""
     data = blob.data
     found: list[Link] = []
-    pos = data.find(b"sourceMappingURL=")
-    while pos != -1:
+    for pos in at if at is not None else places(data, b"sourceMappingURL="):
+        if not data.startswith(b"sourceMappingURL=", pos):
+            continue
         url_match = _LINK_URL.match(data, pos)
         if url_match is not None and _LINK_LEAD.search(data[max(0, pos - 4) : pos]):
             url = url_match.group(1)
@@ -499,7 +516,6 @@ def links(blob: Blob) -> list[Link]:
             elif url and not url.startswith((b"http:", b"https:", b"data:")):
                 target = unquote(url.decode("utf-8", "replace")).split("?")[0].split("#")[0]
                 found.append(Link(blob.origin, resolve(posixpath.dirname(blob.origin.inner), target)))
-        pos = data.find(b"sourceMappingURL=", pos + 17)
     return found
 
 

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -116,6 +117,20 @@ def test_codename_in_utf16le_strings_at_odd_offsets_only_inside_strings(tmp_path
 def test_escaped_slash_is_a_slash_after_an_odd_number_of_backslashes(data: bytes) -> None:
     expected = re.search(rb"(?<!\\)(?:\\\\)*\\/", data) is not None
     assert decode.escapes_slash(data) is expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([b"\\", b"\\\\", b"/", b"a" * 300, b'"']), max_size=400).map(b"".join))
+def test_escaped_slash_among_many_backslashes(data: bytes) -> None:
+    """Past 64 backslashes, dense ones are no longer looked at one by one: same answer."""
+    expected = re.search(rb"(?<!\\)(?:\\\\)*\\/", data) is not None
+    assert decode.escapes_slash(data) is expected
+
+
+@pytest.mark.parametrize(("pairs", "escaped"), [(100, False), (100, True), (5000, False), (5000, True)])
+def test_escaped_slash_after_dense_backslashes(pairs: int, escaped: bool) -> None:
+    data = b'"pattern": "' + b"a\\\\" * pairs + (b"\\/" if escaped else b"\\\\/") + b'"'
+    assert decode.escapes_slash(data) is escaped
 
 
 def test_a_view_only_for_json_slash_escapes() -> None:

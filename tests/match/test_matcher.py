@@ -173,3 +173,41 @@ def test_many_findings_get_exact_lines_and_columns() -> None:
     text = f"a={tokens[0]} b={tokens[1]}\n\nx\n  c={tokens[2]}\n" + "y\n" * 1000 + f"d={tokens[3]}"
     found = list(Matcher(load_rules()).scan(Blob(Origin(("f",)), text.encode(), 0)))
     assert [(f.span.line, f.span.column) for f in found if f.span] == [(1, 3), (1, 46), (4, 5), (1005, 3)]
+
+
+_PRESCAN_RULES = [
+    _rule("acme.key", b"acme_", rb"acme_([A-Z0-9]{8})"),
+    _rule("acme.anchored", b"k3y", rb"(k3y[0-9]{4})", anchored=True),
+]
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(
+    haystack=st.lists(st.sampled_from([b"acme_", b"ACME_", b"K3Y", b"k3y", b"1234", b"ABCD5678", b"mk", b"MK",
+                                       b"mkm", b" ", b"\n", b"x"]), max_size=60).map(b"".join),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=4),
+)
+def test_a_prescan_gives_the_same_findings_and_every_marker_place(haystack: bytes, cuts: list[int]) -> None:
+    """One automaton pass over ranges of a blob serves its matching (same findings as a fresh
+    pass) and reports every case-folded place of each marker inside the ranges."""
+    points = sorted({min(c, len(haystack)) for c in cuts} | {0, len(haystack)})
+    ranges = [(a, b) for a, b in zip(points[::2], points[1::2], strict=False) if a < b]
+    blob = Blob(Origin(("f",)), haystack, 0)
+    lowered = haystack.lower()
+    for engine in ENGINES:
+        matcher = Matcher(_PRESCAN_RULES, engine, markers=[b"MKM", b"acme_"])
+        prescan = matcher.prescan(haystack, ranges)
+        assert list(matcher.scan(blob, ranges, prescan)) == list(matcher.scan(blob, ranges))
+        for marker in (b"mkm", b"acme_"):
+            expected = [m.start() for m in re.finditer(b"(?=" + re.escape(marker) + b")", lowered)
+                        if any(a <= m.start() < b for a, b in ranges)]
+            assert prescan.at(marker) == expected
+        assert prescan.at(b"absent") is None
+
+
+def test_a_marker_that_is_also_a_rule_keyword_keeps_the_rule() -> None:
+    matcher = Matcher(_PRESCAN_RULES, "auto", markers=[b"ACME_"])
+    data = b"x = acme_K3J4H5G6 and acme_"
+    prescan = matcher.prescan(data)
+    assert prescan.at(b"acme_") == [4, 22]
+    assert [r.id for r, *_ in matcher.matches(data, prescan=prescan)] == ["acme.key"]

@@ -250,3 +250,31 @@ def test_a_map_is_recognised_by_its_version_wherever_it_lives(version: str, is_m
     blob = Blob(Origin(("x.tgz", "package/dist/bundle.json")), data, 1)
     assert sourcemap.looks_like_map(blob) is is_map
     assert (sourcemap.parse(blob) is not None) is is_map
+
+
+@pytest.mark.parametrize("head", [
+    '{"version": 3, "mappings": "AAAA"}',
+    '{"x": {"version": 2}, "version": 3, "mappings": ";"}',
+    '{"VERSION": 3, "mappings": "AAAA"}',
+    '{"version"version": 3, "mappings": "AAAA"}',
+    '{"version": "3", "version" :3.0, "sections": []}',
+    '{"name": "x", "version": "2.0"}',
+])
+def test_the_automaton_version_places_give_the_same_answer(head: str) -> None:
+    """Told where "version" occurs (case-folded, overlaps included, as the automaton reports
+    it), looks_like_map answers as its own search does."""
+    data = head.encode()
+    blob = Blob(Origin(("x.tgz", "package/a.json")), data, 1)
+    places = [i for i in range(len(data)) if data[i:i + 9].lower() == b'"version"']
+    assert sourcemap.looks_like_map(blob, places) is sourcemap.looks_like_map(blob)
+
+
+def test_the_automaton_link_places_give_the_same_links() -> None:
+    data = (b"a()\n//# sourceMappingURL=a.js.map\n// SOURCEMAPPINGURL=b.js.map\n"
+            b"/*# sourceMappingURL=c.css.map */\n")
+    blob = Blob(Origin(("x.tgz", "package/dist/a.js")), data, 1)
+    places = [i for i in range(len(data)) if data[i:i + 17].lower() == b"sourcemappingurl="]
+    assert len(places) == 3
+    assert sourcemap.links(blob, places) == sourcemap.links(blob)
+    targets = [link.target for link in sourcemap.links(blob, places)]
+    assert targets == ["package/dist/a.js.map", "package/dist/c.css.map"]
