@@ -5,6 +5,7 @@ All checks are on top-level members of an artifact (``ArtifactEnd.members``): pa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import pathspec
@@ -23,12 +24,18 @@ from leakguard.policy.config import Config
 
 # New members of these kinds deserve a look in any release: maps, keys, env files, VCS folders,
 # archives, databases, state files.
-RISKY = pathspec.GitIgnoreSpec.from_lines([
+RISKY_PATTERNS = (
     "*.map", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "id_rsa*", "id_ed25519*", "id_ecdsa*",
     ".env", ".env.*", "*.env", ".npmrc", ".pypirc", ".netrc", ".git-credentials", ".git/", ".hg/", ".svn/",
     "*.zip", "*.tgz", "*.tar", "*.tar.*", "*.gz", "*.7z", "*.rar", "*.jar", "*.war",
     "*.sqlite", "*.sqlite3", "*.db", "*.sql", "*.dump", "*.tfstate", "*.tfstate.*", "*.tfvars",
-])
+)
+
+
+@functools.cache
+def _risky() -> pathspec.GitIgnoreSpec:
+    """Compiled on first use (``--against``, ``diff``): 7 ms that a plain scan never needs."""
+    return pathspec.GitIgnoreSpec.from_lines(RISKY_PATTERNS)
 
 
 def _finding(end: ArtifactEnd, member: str | None, rule: str, message: str, key: str) -> Finding:
@@ -85,7 +92,7 @@ def against(change: ReleaseDiff, new: ArtifactEnd, config: Config) -> list[Findi
     """Release-diff policy: risky new members, and growth beyond ``max-growth``."""
     out = []
     for member in change.added:
-        if RISKY.match_file(member.path):
+        if _risky().match_file(member.path):
             out.append(_finding(new, member.path, "policy.risky-new-member",
                                 f"{member.path} ({human_size(member.new or 0)}) is new since {change.old} and is "
                                 f"the kind of file that leaks (maps, keys, env files, VCS data, archives)",
