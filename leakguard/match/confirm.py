@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 
 from leakguard.match.placeholders import is_placeholder
 from leakguard.match.validators import STRONG_VALIDATORS, VALIDATORS, shannon_entropy
-from leakguard.model import Category, Rule
+from leakguard.model import Category, LazyPattern, Rule
 
 
 def merge_windows(starts: Iterable[int], keyword_len: int, window: int, size: int) -> list[tuple[int, int]]:
@@ -39,8 +39,12 @@ def accept(rule: Rule, secret: bytes) -> bool:
 def confirm_at(rule: Rule, data: bytes, starts: Iterable[int]) -> Iterator[tuple[int, int, bytes]]:
     """``(start, end, secret)`` of accepted matches beginning exactly at keyword hits."""
     seen: set[tuple[int, int]] = set()
+    pattern = rule.pattern
+    match_at = pattern.compiled().match if isinstance(pattern, LazyPattern) else pattern.match
+    window, size = rule.window, len(data)
     for start in sorted(set(starts)):
-        match = rule.pattern.match(data, start, min(len(data), start + rule.window))
+        end = start + window
+        match = match_at(data, start, end if end < size else size)
         if match is None:
             continue
         span = match.span(rule.secret_group)

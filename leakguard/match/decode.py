@@ -159,7 +159,10 @@ _LEAD_SAMPLE = 4 * 1365  # leads of the first 4,095 decoded bytes, inside _print
 
 
 def _not_text(run: bytes) -> bool:
-    leads = run[:_LEAD_SAMPLE:4]
+    return _bad_leads(run[:_LEAD_SAMPLE:4])
+
+
+def _bad_leads(leads: bytes) -> bool:
     return len(leads.translate(None, _TEXT_LEADS)) * 20 > min(4096, 3 * len(leads) + 2)
 
 
@@ -182,20 +185,25 @@ def decode_run(run: bytes) -> bytes | None:
 
 
 def _runs(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Base64 runs worth decoding, with their starts: those whose group leads pass the text check
+    (``_not_text``), which is made on the member's bytes before a run is copied out of them."""
     if len(data) <= FULL_SCAN_BYTES:
         mapped = data.translate(_RUN_MAP)
-        pos = mapped.find(_RUN_SEED)
+        find = mapped.find
+        pos = find(_RUN_SEED)
         while pos != -1:
-            end = mapped.find(b" ", pos + MIN_RUN)
-            end = len(data) if end == -1 else end
-            yield pos, data[pos:end]
-            pos = mapped.find(_RUN_SEED, end)
+            end = find(b" ", pos + MIN_RUN)
+            if end == -1:
+                end = len(data)
+            if not _bad_leads(data[pos : min(end, pos + _LEAD_SAMPLE) : 4]):
+                yield pos, data[pos:end]
+            pos = find(_RUN_SEED, end)
         return
     pos = data.find(b";base64,")
     while pos != -1:
         start = pos + 8
         payload = _DATA_RUN.match(data, start, start + MAX_PAYLOAD)
-        if payload is not None and len(payload.group()) >= MIN_RUN:
+        if payload is not None and len(payload.group()) >= MIN_RUN and not _not_text(payload.group()):
             yield start, payload.group()
         pos = data.find(b";base64,", start)
 
@@ -212,7 +220,7 @@ def embedded(blob: Blob, depth: int = 0, maps: list[tuple[int, int]] | None = No
     for start, run in _runs(data):
         if len(run) > MAX_PAYLOAD:
             continue
-        decoded = _decode(run)
+        decoded = decode_run(run)
         if decoded is None or len(decoded) < 16 or not _printable(decoded):
             continue
         if maps is not None and _inline_map(data, start, decoded):

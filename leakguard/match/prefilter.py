@@ -142,15 +142,16 @@ def build(keywords: Sequence[bytes], engine: str = "auto") -> Prefilter:
 
 def scan_range(
     prefilter: Prefilter, data: bytes, lo: int, hi: int, overlap: int
-) -> set[tuple[int, int]]:
-    """All keyword hits starting in ``data[lo:hi]``, folded chunk by chunk. ``overlap`` is the
-    longest keyword length; a hit straddling a chunk edge is found by the next chunk."""
-    found: set[tuple[int, int]] = set()
+) -> list[tuple[int, int]]:
+    """All keyword hits starting in ``data[lo:hi]``, each once, folded chunk by chunk. ``overlap``
+    is the longest keyword length: a chunk reads that far past the starts it owns, so a hit
+    straddling its edge is whole in it, and a start past its edge is left to the next chunk."""
+    found: list[tuple[int, int]] = []
     pos = lo
     while pos < hi:
-        end = min(hi + overlap, pos + CHUNK + overlap, len(data))
-        for index, start in prefilter.hits(data[pos:end], pos):
-            if start < hi:
-                found.add((index, start))
+        stop = min(hi, pos + CHUNK)  # this chunk owns the hits starting before stop
+        end = min(stop + overlap, len(data))
+        hits = prefilter.hits(data[pos:end], pos)
+        found.extend(hits if end <= stop else [hit for hit in hits if hit[1] < stop])
         pos += CHUNK
     return found
