@@ -163,7 +163,8 @@ def _not_text(run: bytes) -> bool:
 
 
 def _bad_leads(leads: bytes) -> bool:
-    return len(leads.translate(None, _TEXT_LEADS)) * 20 > min(4096, 3 * len(leads) + 2)
+    allowed = 3 * len(leads) + 2  # at most 4,097: leads of 4,095 bytes (_LEAD_SAMPLE)
+    return len(leads.translate(None, _TEXT_LEADS)) * 20 > (allowed if allowed < 4096 else 4096)
 
 
 def _decode(run: bytes) -> bytes | None:
@@ -195,7 +196,7 @@ def _runs(data: bytes) -> Iterator[tuple[int, bytes]]:
             end = find(b" ", pos + MIN_RUN)
             if end == -1:
                 end = len(data)
-            if not _bad_leads(data[pos : min(end, pos + _LEAD_SAMPLE) : 4]):
+            if not _bad_leads(data[pos : end if end - pos < _LEAD_SAMPLE else pos + _LEAD_SAMPLE : 4]):
                 yield pos, data[pos:end]
             pos = find(_RUN_SEED, end)
         return

@@ -408,7 +408,11 @@ class FileRule:
         that pathspec rewrites before matching always may."""
         if self.literals is None or _rewritten(path):
             return True
-        return any(literal in path for literal in self.literals)
+        # A loop, not any() over a generator: this runs once per member and content rule.
+        for literal in self.literals:  # noqa: SIM110
+            if literal in path:
+                return True
+        return False
 
     @property
     def what(self) -> str:
