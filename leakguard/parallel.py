@@ -5,9 +5,10 @@ cannot share the matching. The workers are forked once per scan, after the rules
 automata are inherited, never pickled) and before any thread starts. Member bytes never go through
 a pipe: the main process copies each blob into an anonymous shared mapping used as a FIFO ring,
 and a task names only an offset, a length and the blob's metadata. Results (findings, map
-summaries) come back pickled; they are small. The ring wraps to its start as soon as that is free,
-so it reuses pages already faulted in; a finished region of 8 MiB or more is returned to the kernel
-(``MADV_REMOVE``), so a 60 MB source map does not stay resident after its tasks are done.
+summaries) come back pickled; they are small. The processes and their pipes are ``pool.Pool``. The
+ring wraps to its start as soon as that is free, so it reuses pages already faulted in; a finished
+region of ``KEEP_BYTES`` or more is returned to the kernel (``MADV_REMOVE``), so a 60 MB source
+map does not stay resident after its tasks are done.
 
 Callers take results in submission order (``Ticket.get``), so the output does not depend on the
 number of workers. A worker that dies (killed, out of memory) fails the scan; it never hangs it.
@@ -23,13 +24,11 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Generic, TypeVar, cast
 
 from leakguard.errors import ScanError
 from leakguard.model import Blob
+from leakguard.pool import Pool, Task, WorkerDied
 
 R = TypeVar("R")
 
@@ -100,6 +99,10 @@ def _initialise() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def _run_task(task: object) -> object:
+    return _run(cast(list[_Item], task))
+
+
 def _run(batch: list[_Item]) -> list[object]:
     assert _WORK is not None and _ARENA is not None
     results = []
@@ -131,10 +134,6 @@ def _advise(arena: mmap.mmap, advice: int, start: int, end: int) -> None:
     lo, hi = -(-start // page) * page, end // page * page
     if hi > lo:
         arena.madvise(advice, lo, hi - lo)
-
-
-def _ready() -> None:
-    """The first task: makes the executor fork every worker now, before the caller starts threads."""
 
 
 class _Ring:
@@ -207,7 +206,7 @@ class _Batch:
     items: list[_Item] = dataclasses.field(default_factory=list)
     size: int = 0
     regions: int = 0
-    future: Future[list[object]] | None = None
+    future: Task | None = None
 
 
 class Ticket(Generic[R]):
@@ -227,16 +226,14 @@ class Ticket(Generic[R]):
         """One result per part; blocks until they are ready."""
         if self._inline is not None:
             return self._inline
-        from concurrent.futures.process import BrokenProcessPool
-
         results = []
         for batch in self._batches:
             if batch.future is None:
                 self._pool._dispatch()
             assert batch.future is not None
             try:
-                results.append(cast(R, batch.future.result()[self._index]))
-            except BrokenProcessPool:
+                results.append(cast(R, cast(list[object], batch.future.result())[self._index]))
+            except WorkerDied:
                 raise ScanError("a matching worker process died (killed or out of memory); "
                                 "rerun with --jobs 1 to scan in one process") from None
         self._pool._retire(wait=False)
@@ -249,16 +246,11 @@ class Workers(Generic[R]):
 
     def __init__(self, work: Work[R], jobs: int, arena_bytes: int) -> None:
         global _WORK, _ARENA
-        import multiprocessing  # here, not at the top: 20 ms that a small scan never needs
-        from concurrent.futures import ProcessPoolExecutor
-
         self._work = work
         _WORK = work
         _ARENA = self._arena = mmap.mmap(-1, arena_bytes)  # anonymous and shared with the children
         self._ring = _Ring(self._arena)
-        self._executor: ProcessPoolExecutor = ProcessPoolExecutor(
-            jobs, mp_context=multiprocessing.get_context("fork"), initializer=_initialise)
-        self._executor.submit(_ready).result()
+        self._pool = Pool(jobs, _run_task, _initialise)
         self._open = _Batch()
         self._sent: deque[_Batch] = deque()  # dispatched, oldest first, with the regions they hold
 
@@ -342,14 +334,17 @@ class Workers(Generic[R]):
     def _send(self, batch: _Batch) -> None:
         while len(self._sent) >= MAX_TASKS:
             self._retire(wait=True)
-        batch.future = self._executor.submit(_run, batch.items)
+        if batch.items:
+            batch.future = self._pool.submit(batch.items, batch.size)
+        else:  # only frees a region: it ends when the tasks before it have (see _retire)
+            batch.future = Task.ended([])
         self._sent.append(batch)
 
     def _retire(self, *, wait: bool) -> None:
         """Free the ring regions of the oldest dispatched task (waiting for it if ``wait``)."""
-        while self._sent and (wait or cast("Future[list[object]]", self._sent[0].future).done()):
+        while self._sent and (wait or cast(Task, self._sent[0].future).done()):
             batch = self._sent.popleft()
-            cast("Future[list[object]]", batch.future).exception()  # waits; errors surface in Ticket.get
+            cast(Task, batch.future).wait()  # errors surface in Ticket.get
             for _ in range(batch.regions):
                 self._ring.free_oldest()
             wait = False
@@ -357,9 +352,6 @@ class Workers(Generic[R]):
     def close(self, *, failed: bool = False) -> None:
         """Stop the workers; on failure (or Ctrl-C) without waiting for their tasks."""
         global _WORK, _ARENA
-        if failed:
-            for process in list(getattr(self._executor, "_processes", {}).values()):
-                process.terminate()
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(kill=failed)
         _WORK = _ARENA = None
         self._arena.close()

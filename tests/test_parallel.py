@@ -6,7 +6,6 @@ import gzip
 import itertools
 import json
 import mmap
-import multiprocessing
 import os
 import signal
 import threading
@@ -63,6 +62,15 @@ def _release(tmp_path: Path) -> Path:
     return write(tmp_path, "widget-1.0.0.tgz", npm_tarball(files, license="UNLICENSED"))
 
 
+def _children() -> list[int]:
+    """This process's child processes that still exist (zombies included), from /proc."""
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{os.getpid()}/task"):
+        with open(f"/proc/{os.getpid()}/task/{task}/children") as listing:
+            found.extend(int(pid) for pid in listing.read().split())
+    return found
+
+
 def _report(verdict: object) -> dict[str, object]:
     doc = json.loads(json_report.render(verdict))  # type: ignore[arg-type]
     doc.pop("summary")  # wall time
@@ -96,7 +104,7 @@ def test_workers_give_the_verdict_of_one_process(tmp_path: Path, monkeypatch: py
     # submitted whole.
     assert _Spy.streamed == {"package/cli.js.map", "package/twice.js.map", "package/mixed.js.map"}
     assert _Spy.parts.count(2) == 4 and _Spy.parts.count(1) > 100
-    assert not multiprocessing.active_children()  # the workers are gone
+    assert not _children()  # the workers are gone
     assert one == two
     ids = [f["rule"] for f in one["findings"]]  # type: ignore[index]
     # map entries, lib/, vendor/big.js, the broken map, bundle.json, both arrays of twice.js.map,
@@ -151,7 +159,7 @@ def test_a_killed_worker_fails_the_scan_instead_of_hanging() -> None:
         tickets.append(workers.submit(Blob(Origin(("a", "p")), b"poison", 1)))
         for ticket in tickets:
             ticket.get()
-    assert not multiprocessing.active_children()
+    assert not _children()
 
 
 def test_a_map_cut_off_while_streamed_fails_the_scan_as_in_one_process(tmp_path: Path) -> None:
@@ -164,7 +172,7 @@ def test_a_map_cut_off_while_streamed_fails_the_scan_as_in_one_process(tmp_path:
     assert one.problems and one.problems == two.problems
     assert one.exit_code == two.exit_code == ExitCode.SCAN_ERROR
     assert _report(one) == _report(two)
-    assert not multiprocessing.active_children()
+    assert not _children()
 
 
 def test_no_workers_are_forked_from_a_process_running_other_threads(tmp_path: Path,
@@ -236,3 +244,48 @@ def test_ring_regions_never_overlap_and_stay_inside_the_arena(steps: list[tuple[
         assert all(0 <= lo < hi <= ring.size for lo, hi in spans)
         assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), spans
     arena.close()
+
+
+def _pid_and_echo(job: parallel.Job) -> tuple[int, bytes]:
+    if job.blob.data.startswith(b"boom"):
+        raise ValueError("boom in a worker")
+    if job.blob.data.startswith(b"lock"):
+        raise _Unpicklable()
+    return os.getpid(), job.blob.data[:1] * 100_000  # answers larger than a pipe holds
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("not picklable")
+
+
+def test_tasks_go_to_every_worker_and_large_answers_never_block() -> None:
+    """Answers of 100 kB each, 60 of them in batches queued before the first is read: the parent
+    moves bytes both ways while it waits, so neither side blocks on a full pipe."""
+    with parallel.Workers(_pid_and_echo, 2, 32 * 1024 * 1024) as workers:
+        tickets = [workers.submit(Blob(Origin(("a", str(i))), bytes([i]) * 200_000, 1)) for i in range(60)]
+        answers = [ticket.get()[0] for ticket in tickets]
+    assert [data for _, data in answers] == [bytes([i]) * 100_000 for i in range(60)]
+    assert len({pid for pid, _ in answers}) == 2
+    assert not _children()
+
+
+def test_an_exception_in_a_worker_is_raised_where_its_result_is_taken() -> None:
+    alone = parallel.BATCH_BYTES  # each its own task
+    with parallel.Workers(_pid_and_echo, 2, 4 * alone) as workers:
+        ok = workers.submit(Blob(Origin(("a", "ok")), b"f" * alone, 1))
+        bad = workers.submit(Blob(Origin(("a", "bad")), b"boom" * (alone // 4), 1))
+        odd = workers.submit(Blob(Origin(("a", "odd")), b"lock" * (alone // 4), 1))
+        assert ok.get()[0][1] == b"f" * 100_000
+        with pytest.raises(ValueError, match="boom in a worker"):
+            bad.get()
+        with pytest.raises(RuntimeError, match="_Unpicklable"):
+            odd.get()
+    assert not _children()
+
+
+def test_workers_stopped_after_a_failure_are_reaped() -> None:
+    with pytest.raises(KeyboardInterrupt), parallel.Workers(_pid_and_echo, 2, 1024 * 1024) as workers:
+        workers.submit(Blob(Origin(("a", "x")), b"x" * 1000, 1))
+        raise KeyboardInterrupt
+    assert not _children()
