@@ -565,7 +565,8 @@ def collect(
         workers: parallel.Workers[_Result] | None = None
         if _worth_forking(targets, jobs):
             arena = config.limits.window_bytes + 2 * config.limits.window_overlap
-            workers = stack.enter_context(parallel.Workers(scanner.work, cores, arena))
+            with contextlib.suppress(OSError):  # no fork or no shared mapping (limits): one process
+                workers = stack.enter_context(parallel.Workers(scanner.work, cores, arena))
         walked = walk(targets, config.limits, stdin, exclude=config.exclude,
                       stream=SPLIT_BYTES if workers is not None else None)
         events = prefetch(walked) if cores > 1 else walked  # threads start only after the fork

@@ -250,7 +250,12 @@ class Workers(Generic[R]):
         _WORK = work
         _ARENA = self._arena = mmap.mmap(-1, arena_bytes)  # anonymous and shared with the children
         self._ring = _Ring(self._arena)
-        self._pool = Pool(jobs, _run_task, _initialise)
+        try:
+            self._pool = Pool(jobs, _run_task, _initialise)
+        except BaseException:
+            _WORK = _ARENA = None
+            self._arena.close()
+            raise
         self._open = _Batch()
         self._sent: deque[_Batch] = deque()  # dispatched, oldest first, with the regions they hold
 

@@ -102,7 +102,12 @@ class Pool:
     def _fork(self, serve: Callable[[object], object], setup: Callable[[], None]) -> _Worker:
         task_read, task_write = os.pipe()
         result_read, result_write = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # (the process limit): no worker, no pipes left open
+            for fd in (task_read, task_write, result_read, result_write):
+                os.close(fd)
+            raise
         if pid == 0:  # the worker: it never returns into the caller's code
             code = 1
             try:

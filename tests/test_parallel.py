@@ -289,3 +289,17 @@ def test_workers_stopped_after_a_failure_are_reaped() -> None:
         workers.submit(Blob(Origin(("a", "x")), b"x" * 1000, 1))
         raise KeyboardInterrupt
     assert not _children()
+
+
+def test_without_fork_the_scan_runs_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process limit (fork fails with EAGAIN) costs speed, never the verdict."""
+    path = _release(tmp_path)
+    expected = _report(app.scan([str(path)], Config(), jobs=1))
+    opened = len(os.listdir("/proc/self/fd"))
+
+    def refuse() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    assert _report(app.scan([str(path)], Config(), jobs=2)) == expected
+    assert len(os.listdir("/proc/self/fd")) == opened  # no pipe left open
