@@ -124,6 +124,8 @@ class Matcher:
                     inside = [s for s in starts if lo <= s < end]
                     if inside:
                         hits[index] = inside
+        if not hits and not self._always:
+            return []  # most members' paths, and many small members: no keyword at all
         for index in self._always:
             hits.setdefault(index, []).append(lo)
         found: list[tuple[Rule, int, int, bytes]] = []
