@@ -216,7 +216,8 @@ class Scanner:
     def _text(self, blob: Blob, pending: _Artifact, text: _Text | None = None) -> Iterator[Finding]:
         """Content rules over the blob's text views and its decoded base64 payloads."""
         pending.paths.extend(self._path(blob))
-        text = text or self._prepare(blob)
+        if text is None:
+            text = self._prepare(blob)
         for view in text.views:
             own = view is blob
             for finding in self.matcher.scan(view, text.ranges if own else None, text.prescan if own else None):

@@ -35,8 +35,9 @@ class _Keyword:
 class Prescan:
     """One automaton pass over a blob (or ranges of it), kept for its matching: the keyword hits
     per rule, and where each marker occurs. A marker is a keyword of no rule that the scanner's
-    other readers need (``\\/`` for ``decode.views``, ``"version"`` for ``sourcemap.looks_like_map``):
-    found in the pass that runs anyway, instead of one more search of the whole blob each."""
+    other readers need (``"version"`` for ``sourcemap.looks_like_map``, ``sourceMappingURL=`` for
+    ``sourcemap.links``): found in the pass that runs anyway, instead of one more search of the
+    whole blob each."""
 
     ranges: tuple[tuple[int, int], ...]
     per_rule: dict[int, list[int]]
@@ -82,12 +83,7 @@ class Matcher:
 
     def candidates(self, data: bytes, lo: int = 0, hi: int | None = None) -> dict[int, list[int]]:
         """Keyword hit starts in ``data[lo:hi]`` grouped by rule index."""
-        hi = len(data) if hi is None else hi
-        per_rule: dict[int, list[int]] = defaultdict(list)
-        for kw_index, start in prefilter.scan_range(self._prefilter, data, lo, hi, self._overlap):
-            for rule_index in self._keywords[kw_index].rules:
-                per_rule[rule_index].append(start)
-        return per_rule
+        return self.prescan(data, [(lo, len(data) if hi is None else hi)]).per_rule
 
     def prescan(self, data: bytes, ranges: Sequence[tuple[int, int]] | None = None) -> Prescan:
         """The keyword hits and marker places in ``ranges`` of ``data`` (all of it by default),

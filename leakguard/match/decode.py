@@ -167,10 +167,6 @@ def _bad_leads(leads: bytes) -> bool:
     return len(leads.translate(None, _TEXT_LEADS)) * 20 > (allowed if allowed < 4096 else 4096)
 
 
-def _decode(run: bytes) -> bytes | None:
-    return None if _not_text(run) else decode_run(run)
-
-
 def decode_run(run: bytes) -> bytes | None:
     """A base64 run (standard or URL-safe alphabet, padding optional) decoded, or None."""
     run = run.rstrip(b"=")
