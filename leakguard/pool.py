@@ -62,10 +62,10 @@ class Task:
         return self._value
 
     @classmethod
-    def ended(cls, value: object) -> Task:
-        """A task that needs no worker: its answer is ``value``."""
+    def ended(cls, value: object = None, error: BaseException | None = None) -> Task:
+        """A task that has already ended, with no worker: its answer, or its error."""
         task = cls(None, None, 0)
-        task._end(value)
+        task._end(value, error)
         return task
 
     def _end(self, value: object = None, error: BaseException | None = None) -> None:
@@ -131,9 +131,7 @@ class Pool:
         """Give ``task`` (picklable) to the least loaded worker; ``size`` is its weight."""
         live = [w for w in self._workers if not w.dead]
         if not live:
-            failed = Task(self, None, size)
-            failed._end(error=WorkerDied())
-            return failed
+            return Task.ended(error=WorkerDied())
         worker = min(live, key=lambda w: w.load)
         message = pickle.dumps(task, pickle.HIGHEST_PROTOCOL)
         worker.outgoing += _HEADER.pack(len(message))
@@ -141,8 +139,7 @@ class Pool:
         sent = Task(self, worker, size)
         worker.waiting.append(sent)
         worker.load += size
-        self._send(worker)
-        self.pump()
+        self.pump()  # writes what the task pipe takes now, reads what has come back
         return sent
 
     def pump(self, until: Task | None = None) -> None:
