@@ -159,18 +159,27 @@ class Scanner:
 
     def _entries(self, job: parallel.Job, pending: _Artifact) -> list[Finding]:
         """Streamed sourcesContent entries: each piece is one entry's JSON literal."""
-        entries = cast(list[mapstream.Entry], job.payload)
+        entries = cast(tuple[tuple[int, str], ...], job.payload)
+        named = self._named([name for _, name in entries])
         findings: list[Finding] = []
-        for entry, literal in zip(entries, job.pieces, strict=True):
+        for (index, name), literal in zip(entries, job.pieces, strict=True):
             try:
                 data = sourcemap.decode_entry(literal)
             except ValueError:
                 pending.not_a_map = True  # the caller rescans the whole map
                 return []
-            pending.sizes.append((entry.index, len(data)))
-            source = Blob(job.blob.origin.child(entry.name), data, job.blob.depth, derived=True)
-            findings.extend(self._text(source, pending))
+            pending.sizes.append((index, len(data)))
+            source = Blob(job.blob.origin.child(name), data, job.blob.depth, derived=True)
+            findings.extend(self._text(source, pending, path=name in named))
         return findings
+
+    def _named(self, paths: list[str]) -> set[str]:
+        """Which of ``paths`` may hold a codename: one automaton pass over all of them, instead of
+        a matcher call per path (a 60 MB map has thousands of entries, few of them named so)."""
+        if self.names is None:
+            return set()
+        texts = [path.encode("utf-8", "surrogateescape") for path in paths]
+        return {path for path, hit in zip(paths, self.names.any_hits(texts), strict=True) if hit}
 
     def member(self, blob: Blob, pending: _Artifact) -> list[Finding]:
         """File rules that read a member's content (and the npm manifest); once per member."""
@@ -213,9 +222,12 @@ class Scanner:
         prescan = self.matcher.prescan(blob.data, ranges) if alone else None
         return _Text(views, children, ranges, prescan)
 
-    def _text(self, blob: Blob, pending: _Artifact, text: _Text | None = None) -> Iterator[Finding]:
-        """Content rules over the blob's text views and its decoded base64 payloads."""
-        pending.paths.extend(self._path(blob))
+    def _text(self, blob: Blob, pending: _Artifact, text: _Text | None = None, *, path: bool = True
+              ) -> Iterator[Finding]:
+        """Content rules over the blob's text views and its decoded base64 payloads; codenames in
+        its path unless the caller knows the path holds none (``path=False``)."""
+        if path:
+            pending.paths.extend(self._path(blob))
         if text is None:
             text = self._prepare(blob)
         for view in text.views:
@@ -483,7 +495,9 @@ class _Stream:
             self.ok = False
         elif entries:
             spans = tuple((e.start, e.end) for e in entries)
-            self.tickets.append(self.workers.submit_spans(self.region, self.meta, spans, entries))
+            # Plain tuples: a frozen dataclass pickles through a Python function per instance.
+            names = tuple((e.index, e.name) for e in entries)
+            self.tickets.append(self.workers.submit_spans(self.region, self.meta, spans, names))
 
     def close(self, blob: Blob | None) -> bool:
         """Free the region once its tasks are done; True if ``blob`` is the map, whole, and every

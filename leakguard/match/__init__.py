@@ -7,6 +7,7 @@ several rules keep the most severe (a provider rule wins over a generic one).
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -65,6 +66,11 @@ class Matcher:
                          for marker in markers if k.text == marker.lower()}
         self._always = tuple(i for i, r in enumerate(self.rules) if not r.keywords)
         self._overlap = max((len(k.text) for k in self._keywords), default=1)
+        # A byte that no keyword holds and that is no letter (case folding maps none to it): it
+        # joins texts for any_hits, and no keyword occurrence can straddle two of them.
+        held = {byte for k in self._keywords for byte in k.text}
+        self._separator = next((bytes((b,)) for b in range(256)
+                                if b not in held and not bytes((b,)).isalpha()), None)
         self._prefilter = prefilter.build([k.text for k in self._keywords], engine)
         self._paths = {
             i: pathspec.GitIgnoreSpec.from_lines(r.paths) for i, r in enumerate(self.rules) if r.paths
@@ -84,6 +90,24 @@ class Matcher:
     def candidates(self, data: bytes, lo: int = 0, hi: int | None = None) -> dict[int, list[int]]:
         """Keyword hit starts in ``data[lo:hi]`` grouped by rule index."""
         return self.prescan(data, [(lo, len(data) if hi is None else hi)]).per_rule
+
+    def any_hits(self, texts: Sequence[bytes]) -> list[bool]:
+        """For each of ``texts`` (short ones: member paths), whether ``matches`` could find
+        anything in it. One automaton pass over them all, joined by a byte no keyword holds."""
+        if self._always or self._separator is None:
+            return [True] * len(texts)
+        joined = self._separator.join(texts)
+        ends: list[int] = []
+        end = -1
+        for text in texts:
+            end += len(text) + 1
+            ends.append(end)  # where the separator after each text is (or would be)
+        hit = [False] * len(texts)
+        keywords = self._keywords
+        for kw_index, start in prefilter.scan_range(self._prefilter, joined, 0, len(joined), self._overlap):
+            if keywords[kw_index].rules:  # not a marker
+                hit[bisect.bisect_left(ends, start)] = True
+        return hit
 
     def prescan(self, data: bytes, ranges: Sequence[tuple[int, int]] | None = None) -> Prescan:
         """The keyword hits and marker places in ``ranges`` of ``data`` (all of it by default),

@@ -236,3 +236,18 @@ def test_a_marker_that_is_also_a_rule_keyword_keeps_the_rule() -> None:
     prescan = matcher.prescan(data)
     assert prescan.at(b"acme_") == [4, 22]
     assert [r.id for r, *_ in matcher.matches(data, prescan=prescan)] == ["acme.key"]
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(texts=st.lists(st.lists(st.sampled_from([b"acme_", b"ACME", b"_", b"K3Y", b"k3", b"y1", b"mkm", b"/", b"\x00",
+                                                 b"x"]), max_size=6).map(b"".join), max_size=12))
+def test_any_hits_says_which_texts_matches_could_find_something_in(texts: list[bytes]) -> None:
+    """One pass over many paths, joined, says of each whether it holds a keyword: exactly the
+    texts where a pass of its own finds one (a keyword never straddles two texts), even when
+    texts hold the joining byte (NUL here)."""
+    for engine in ENGINES:
+        matcher = Matcher(_PRESCAN_RULES, engine, markers=[b"MKM"])
+        expected = [bool(matcher.prescan(text).per_rule) for text in texts]
+        assert matcher.any_hits(texts) == expected
+    keyless = Matcher([*_PRESCAN_RULES, _rule("any", b"", rb"(zz)", keywords=())], "auto")
+    assert keyless.any_hits(texts) == [True] * len(texts)  # a rule without keywords reads every text
