@@ -17,6 +17,7 @@ import re
 import struct
 import sys
 import tarfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -156,9 +157,10 @@ class _Walk:
             yield from self._entries(fs.entries(path), self.root, 1, resumable=True, directory=True)
         else:
             try:
-                self.sha256 = _sha256(path)
+                digest = _Digest(path)
                 with path.open("rb") as handle:
                     yield from self._stream(handle, self.root, 0, path.name, seekable=True)
+                self.sha256 = digest.result()
             except OSError as exc:
                 yield Problem(self.root, "unreadable", f"cannot read: {exc.strerror or exc}")
 
@@ -470,12 +472,35 @@ class _Walk:
                        f"name promises {expected} but the content is {actual}; scanned by content")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(READ_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
+class _Digest:
+    """The SHA-256 of a file, hashed in a thread of its own while the walk reads the file: hashlib
+    releases the GIL, so the hash takes a core that is otherwise idle at the start of a scan
+    (35 ms for claude-code 2.1.88's 31 MB, before its first member could be read)."""
+
+    def __init__(self, path: Path) -> None:
+        self._hex: str | None = None
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._hash, args=(path,), name="leakguard-sha256", daemon=True)
+        self._thread.start()
+
+    def _hash(self, path: Path) -> None:
+        digest = hashlib.sha256()
+        try:
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(READ_CHUNK), b""):
+                    digest.update(block)
+        except OSError as exc:
+            self._error = exc
+        else:
+            self._hex = digest.hexdigest()
+
+    def result(self) -> str:
+        """The hex digest; raises the ``OSError`` that stopped the hashing."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._hex is not None
+        return self._hex
 
 
 def _reason(exc: BaseException) -> str:
