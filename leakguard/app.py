@@ -527,19 +527,30 @@ class _Streamed:
 
     def get(self) -> list[_Result]:
         member, parsed = self.member, self.parsed
+        if parsed is None or not self.stream.splitter.agrees(parsed):
+            return self._again()
+        # This process's share first, while the workers finish the entries: the map outside
+        # sourcesContent, and all the summary needs besides the entries' sizes.
+        skeleton = list(self.scanner.matcher.scan(self.blob, parsed.skeleton))
+        summary = parsed.summary_of()
         results = [result for ticket in self.stream.tickets for result in ticket.get()]
-        if parsed is None or not self.stream.splitter.agrees(parsed) or any(p.not_a_map for _, p in results):
-            again = self.stream.workers.submit(self.blob, self.parts)
-            return _Split(self.scanner, self.blob, again).get()
+        if any(p.not_a_map for _, p in results):
+            return self._again()
         joined = _Artifact()
         sizes: dict[int, int] = {}
         for _, pending in results:
             joined.paths.extend(pending.paths)
             sizes.update(pending.sizes)
-        joined.maps = [parsed.summary_of(sizes)]
-        findings = [*member, *(f for found, _ in results for f in found),
-                    *self.scanner.matcher.scan(self.blob, parsed.skeleton)]
+        joined.maps = [summary(sizes)]
+        findings = [*member, *(f for found, _ in results for f in found), *skeleton]
         return [(findings, joined)]
+
+    def _again(self) -> list[_Result]:
+        """The head start is thrown away: the map is split between the workers as usual."""
+        for ticket in self.stream.tickets:
+            ticket.get()  # (their region is freed once they are done)
+        again = self.stream.workers.submit(self.blob, self.parts)
+        return _Split(self.scanner, self.blob, again).get()
 
 
 def _worth_forking(targets: Sequence[str], jobs: int | None) -> bool:

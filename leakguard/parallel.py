@@ -226,6 +226,8 @@ class Ticket(Generic[R]):
         """One result per part; blocks until they are ready."""
         if self._inline is not None:
             return self._inline
+        if not self.ready():
+            self._pool._dispatch()  # about to wait: the workers get the blobs still being batched
         results = []
         for batch in self._batches:
             if batch.future is None:

@@ -9,6 +9,7 @@ import mmap
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -252,6 +253,26 @@ def _pid_and_echo(job: parallel.Job) -> tuple[int, bytes]:
     if job.blob.data.startswith(b"lock"):
         raise _Unpicklable()
     return os.getpid(), job.blob.data[:1] * 100_000  # answers larger than a pipe holds
+
+
+
+def _timed(job: parallel.Job) -> tuple[float, float]:
+    start = time.monotonic()
+    if job.blob.data.startswith(b"slow"):
+        time.sleep(0.5)
+    return start, time.monotonic()
+
+
+def test_blobs_still_being_batched_go_to_the_workers_when_the_caller_waits() -> None:
+    """Small blobs wait in a batch for more; but once the caller blocks on an earlier result, an
+    idle worker takes the batch at once instead of after that result."""
+    alone = parallel.BATCH_BYTES  # its own task
+    with parallel.Workers(_timed, 2, 4 * alone) as workers:
+        slow = workers.submit(Blob(Origin(("a", "slow")), b"slow" * (alone // 4), 1))
+        small = workers.submit(Blob(Origin(("a", "small")), b"x" * 100, 1))
+        _, slow_end = slow.get()[0]
+        small_start, _ = small.get()[0]
+    assert small_start < slow_end - 0.2
 
 
 class _Unpicklable(Exception):

@@ -18,7 +18,7 @@ import json
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from urllib.parse import unquote
@@ -295,12 +295,23 @@ class ParsedMap:
         raw = self._raw
         return raw.contents, raw.sources, raw.source_root, bool(raw.sections)
 
-    def summary_of(self, sizes: dict[int, int]) -> MapSummary:
-        """The summary from entry sizes measured elsewhere (a plain map's entries scanned by workers)."""
+    def summary_of(self) -> Callable[[dict[int, int]], MapSummary]:
+        """The summary, given the entry sizes measured elsewhere (a plain map's entries scanned by
+        workers). Everything else about the entries is worked out now, while the caller waits for
+        the sizes; the function returned only adds them."""
         raw = self._raw
-        embedded = tuple(self._entry(raw, index, source_name(raw.source_root, raw.sources, index), sizes[index])
-                         for index, start in enumerate(raw.contents) if start is not None)
-        return MapSummary(self.blob.origin, self.sources, embedded, self._inline)
+        known = []
+        for index, start in enumerate(raw.contents):
+            if start is not None:
+                name = source_name(raw.source_root, raw.sources, index)
+                known.append((index, name, resolve(self._map_dir, name), not is_third_party(name, index, raw.ignore)))
+
+        def summary(sizes: dict[int, int]) -> MapSummary:
+            embedded = tuple(Embedded(name, path, first_party, sizes[index])
+                             for index, name, path, first_party in known)
+            return MapSummary(self.blob.origin, self.sources, embedded, self._inline)
+
+        return summary
 
     def _entry(self, raw: _RawMap, index: int, name: str, size: int) -> Embedded:
         return Embedded(name, resolve(self._map_dir, name), not is_third_party(name, index, raw.ignore), size)
