@@ -448,10 +448,11 @@ class _Split:
     keeps the map: it runs the member's file rules while they work, then scans the map's
     skeleton (everything outside sourcesContent and mappings) and joins their summaries."""
 
-    def __init__(self, scanner: Scanner, blob: Blob, ticket: parallel.Ticket[_Result]) -> None:
+    def __init__(self, scanner: Scanner, blob: Blob, workers: parallel.Workers[_Result], parts: int) -> None:
         self.scanner = scanner
         self.blob = blob
-        self.ticket = ticket
+        self.workers = workers
+        self.ticket = workers.submit(blob, parts)
 
     def ready(self) -> bool:
         # Not before the end of the walk: the file rules run in get(), while the workers are busy.
@@ -459,6 +460,7 @@ class _Split:
         return False
 
     def get(self) -> list[_Result]:
+        self.workers.flush()
         member = self.scanner.member(self.blob, _Artifact())
         parts = self.ticket.get()
         if any(pending.not_a_map for _, pending in parts):
@@ -518,6 +520,7 @@ class _Streamed:
         self.stream = stream
         self.parts = parts
         # Now, while the workers still have entries to scan: the full parse and the file rules.
+        stream.workers.flush()
         self.member = scanner.member(blob, _Artifact())
         known = stream.splitter.known()
         self.parsed = sourcemap.parse(blob, known=known) if known is not None else None
@@ -531,6 +534,7 @@ class _Streamed:
             return self._again()
         # This process's share first, while the workers finish the entries: the map outside
         # sourcesContent, and all the summary needs besides the entries' sizes.
+        self.stream.workers.flush()
         skeleton = list(self.scanner.matcher.scan(self.blob, parsed.skeleton))
         summary = parsed.summary_of()
         results = [result for ticket in self.stream.tickets for result in ticket.get()]
@@ -549,8 +553,7 @@ class _Streamed:
         """The head start is thrown away: the map is split between the workers as usual."""
         for ticket in self.stream.tickets:
             ticket.get()  # (their region is freed once they are done)
-        again = self.stream.workers.submit(self.blob, self.parts)
-        return _Split(self.scanner, self.blob, again).get()
+        return _Split(self.scanner, self.blob, self.stream.workers, self.parts).get()
 
 
 def _worth_forking(targets: Sequence[str], jobs: int | None) -> bool:
@@ -623,13 +626,14 @@ def collect(
                 gather.queue.append(_Done(scanner.work(parallel.Job(event))))
             else:
                 parts = cores if len(event.data) >= SPLIT_BYTES and sourcemap.looks_like_map(event) else 1
-                ticket = workers.submit(event, parts)
-                gather.queue.append(ticket if parts == 1 else _Split(scanner, event, ticket))
+                gather.queue.append(workers.submit(event, 1) if parts == 1 else _Split(scanner, event, workers, parts))
             if isinstance(event, Blob):
                 gather.scanned += len(event.data) if event.scan_to is None else event.scan_to - event.scan_from
                 if on_progress is not None:
                     on_progress(gather.scanned)
             gather.drain(block=False)
+        if workers is not None:
+            workers.flush()  # the walk is over
         gather.drain(block=True)
     stats = Stats(
         artifacts=len(gather.ends),

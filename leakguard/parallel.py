@@ -227,7 +227,7 @@ class Ticket(Generic[R]):
         if self._inline is not None:
             return self._inline
         if not self.ready():
-            self._pool._dispatch()  # about to wait: the workers get the blobs still being batched
+            self._pool.flush()  # about to wait
         results = []
         for batch in self._batches:
             if batch.future is None:
@@ -294,6 +294,11 @@ class Workers(Generic[R]):
         for batch in batches:
             self._send(batch)
         return Ticket(self, batches, 0)
+
+    def flush(self) -> None:
+        """Hand the workers the blobs still being batched: no more are coming soon (the walk is
+        over, or this process is about to spend a while on work of its own)."""
+        self._dispatch()
 
     # -- regions filled piece by piece (a member streamed while it is decompressed) -------------
 
