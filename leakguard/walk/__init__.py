@@ -158,9 +158,13 @@ class _Walk:
         else:
             try:
                 digest = _Digest(path)
-                with path.open("rb") as handle:
-                    yield from self._stream(handle, self.root, 0, path.name, seekable=True)
-                self.sha256 = digest.result()
+                try:
+                    with path.open("rb") as handle:
+                        yield from self._stream(handle, self.root, 0, path.name, seekable=True)
+                finally:  # also when a limit ends the walk: the artifact is still named by its digest
+                    self.sha256 = digest.wait()
+                if digest.error is not None:
+                    raise digest.error
             except OSError as exc:
                 yield Problem(self.root, "unreadable", f"cannot read: {exc.strerror or exc}")
 
@@ -479,7 +483,7 @@ class _Digest:
 
     def __init__(self, path: Path) -> None:
         self._hex: str | None = None
-        self._error: OSError | None = None
+        self.error: OSError | None = None
         self._thread = threading.Thread(target=self._hash, args=(path,), name="leakguard-sha256", daemon=True)
         self._thread.start()
 
@@ -490,16 +494,13 @@ class _Digest:
                 for block in iter(lambda: handle.read(READ_CHUNK), b""):
                     digest.update(block)
         except OSError as exc:
-            self._error = exc
+            self.error = exc
         else:
             self._hex = digest.hexdigest()
 
-    def result(self) -> str:
-        """The hex digest; raises the ``OSError`` that stopped the hashing."""
+    def wait(self) -> str | None:
+        """The hex digest, once the file is hashed; None if reading it failed (``error``)."""
         self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._hex is not None
         return self._hex
 
 

@@ -157,7 +157,10 @@ def test_depth_limit(tmp_path: Path) -> None:
 
 def test_total_bytes_and_member_limits(tmp_path: Path) -> None:
     path = write(tmp_path, "big.tgz", tar_bytes({f"f{i}.txt": os.urandom(4000).hex() for i in range(20)}))
-    assert any("max-total-bytes" in m for m in _limit(_events(path, Limits(max_total_bytes=50_000))))
+    stopped = _events(path, Limits(max_total_bytes=50_000))
+    assert any("max-total-bytes" in m for m in _limit(stopped))
+    # A limit ends the walk early; the artifact is still named by its digest.
+    assert _end(stopped).artifact.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert any("max-members" in m for m in _limit(_events(path, Limits(max_members=5))))
     assert any("max-member-bytes" in m for m in _limit(_events(path, Limits(max_member_bytes=1000))))
     assert _limit(_events(path)) == []
