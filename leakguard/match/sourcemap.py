@@ -304,7 +304,7 @@ class ParsedMap:
         for index, start in enumerate(raw.contents):
             if start is not None:
                 name = source_name(raw.source_root, raw.sources, index)
-                known.append((index, name, resolve(self._map_dir, name), not is_third_party(name, index, raw.ignore)))
+                known.append((index, name, *self._place(raw, index, name)))
 
         def summary(sizes: dict[int, int]) -> MapSummary:
             embedded = tuple(Embedded(name, path, first_party, sizes[index])
@@ -313,8 +313,12 @@ class ParsedMap:
 
         return summary
 
+    def _place(self, raw: _RawMap, index: int, name: str) -> tuple[str, bool]:
+        """Where entry ``index`` (named ``name``) resolves to, and whether it is first-party."""
+        return resolve(self._map_dir, name), not is_third_party(name, index, raw.ignore)
+
     def _entry(self, raw: _RawMap, index: int, name: str, size: int) -> Embedded:
-        return Embedded(name, resolve(self._map_dir, name), not is_third_party(name, index, raw.ignore), size)
+        return Embedded(name, *self._place(raw, index, name), size)
 
     def contents(self, part: int = 0, parts: int = 1) -> Iterator[Blob]:
         """Each non-null sourcesContent entry as a blob located at its original file. With
