@@ -14,17 +14,34 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
-import secrets
 import sys
 import tomllib
 from collections.abc import Sequence
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 FORMAT = 1
+PACKAGE = "leakguard.rules"
+
+
+def packaged() -> Traversable:
+    """The folder of the packaged rules (the ``leakguard.rules`` package). A plain ``Path`` when
+    it is a directory on disk, as in every usual install: importing ``importlib.resources`` (and
+    ``tempfile`` and ``random`` with it) costs 15 ms of every start. Otherwise (the package inside
+    a zip) what ``importlib.resources`` makes of it."""
+    spec = importlib.util.find_spec(PACKAGE)
+    where = spec.origin if spec is not None else None
+    if where is not None and Path(where).parent.is_dir():
+        return Path(where).parent
+    from importlib import resources
+
+    return resources.files(PACKAGE)
 
 
 def load(folder: Traversable, names: Sequence[str], *, write: bool | None = None) -> list[dict[str, Any]]:
@@ -79,6 +96,8 @@ def _write(cache: Path, entries: dict[str, list[Any]]) -> None:
         return
     # Written aside and renamed: a scan starting meanwhile reads the old file or the new one. Created
     # with the umask's permissions, as bytecode is, so other users of a shared install can read it.
+    import secrets  # only when the cache is written
+
     temporary = cache.with_name(f".{cache.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         cache.parent.mkdir(exist_ok=True)

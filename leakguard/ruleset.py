@@ -1,7 +1,8 @@
 """Content rules: ``rules/**/*.toml`` -> ``RuleSpec`` (checked TOML) -> ``Rule`` (compiled).
 
 A rule file holds ``[[rules]]`` tables. Every error names the file and the rule id. The packaged
-rules are read with importlib.resources, so they load from a wheel, an sdist or a checkout alike.
+rules are found with ``rulecache.packaged`` (the ``leakguard.rules`` package's folder, or
+importlib.resources' view of it inside a zip), so they load from a wheel, an sdist or a checkout alike.
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leakguard import rulecache
 from leakguard.errors import RuleError
 from leakguard.match.validators import VALIDATORS
 from leakguard.model import BytesPattern, Category, LazyPattern, Rule, Severity
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 # Directories and files under rules/ that hold content rules, in load order (an explicit list).
 CONTENT_RULE_DIRS: tuple[str, ...] = ("credentials",)
@@ -234,7 +236,7 @@ def _toml_files(root: Traversable) -> list[Traversable]:
 def _packaged(lazy: bool) -> tuple[Rule, ...]:
     """The rules shipped in the package: read once per process (rules are immutable; a library
     caller or the fuzzer scanning many times does not parse 78 TOML files each time)."""
-    package = resources.files("leakguard.rules")
+    package = rulecache.packaged()
     names = [f"{sub}/{item.name}" for sub in CONTENT_RULE_DIRS for item in _toml_files(package / sub)]
     names += CONTENT_RULE_FILES
     try:

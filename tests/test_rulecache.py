@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import tomllib
 import zipfile
 from importlib import resources
@@ -106,7 +108,7 @@ def test_packaged_rules_through_the_cache_are_the_rules(tmp_path: Path, monkeypa
     # A copy of the packaged rules, so the test writes its cache beside the copy, not the install.
     copy = tmp_path / "rules"
     shutil.copytree(Path(str(resources.files("leakguard.rules"))), copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(resources, "files", lambda package: copy)
+    monkeypatch.setattr(rulecache, "packaged", lambda: copy)
     monkeypatch.setattr("sys.dont_write_bytecode", False)
     ruleset._packaged.cache_clear()
     files.load_file_rules.cache_clear()
@@ -124,3 +126,15 @@ def test_packaged_rules_through_the_cache_are_the_rules(tmp_path: Path, monkeypa
     assert [(r.id, r.keywords, r.pattern.pattern, r.window, r.examples) for r in cached[0]] == [
         (r.id, r.keywords, r.pattern.pattern, r.window, r.examples) for r in parsed[0]]
     assert [(r.id, r.patterns, r.kinds) for r in cached[1]] == [(r.id, r.patterns, r.kinds) for r in parsed[1]]
+
+
+def test_the_packaged_folder_is_found_without_importlib_resources() -> None:
+    """In an install on disk the rules' folder is the package's directory, found without
+    importing importlib.resources (and tempfile and random with it) at the start of every scan."""
+    assert rulecache.packaged() == Path(str(resources.files("leakguard.rules")))
+    assert isinstance(rulecache.packaged(), Path)
+    code = ("import sys, leakguard.cli, leakguard.app; from leakguard.ruleset import load_rules; "
+            "from leakguard.match.files import load_file_rules; load_rules(); load_file_rules(); "
+            "print(sorted(m for m in ('importlib.resources', 'tempfile', 'random') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"

@@ -42,7 +42,6 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 import pathspec
@@ -665,9 +664,8 @@ def load_file_rules(checked: bool = False) -> tuple[FileRule, ...]:
     """The packaged ``rules/files.toml`` (``leakguard.rules`` in an install), compiled; read once per
     process (the rules are immutable). ``checked`` runs every check of a user's rule file too
     (``leakguard rules check``)."""
-    package = resources.files("leakguard.rules")
     try:
-        (doc,) = rulecache.load(package, ["files.toml"])
+        (doc,) = rulecache.load(rulecache.packaged(), ["files.toml"])
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{WHERE}: not valid TOML: {exc}") from None
     return parse_doc_rules(doc, WHERE, checked=checked)
