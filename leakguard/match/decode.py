@@ -59,9 +59,15 @@ def views(blob: Blob) -> list[Blob]:
         return [Blob(blob.origin, text, blob.depth, derived=blob.derived)]
     if escapes_slash(data):
         # JSON may escape '/' (https:\/\/user:pass@host); no other ASCII is escaped in practice.
-        return [Blob(blob.origin, data.replace(b"\\/", b"/"), blob.depth, derived=blob.derived)]
+        return [Blob(blob.origin, _ESCAPED_SLASH.sub(b"/", data), blob.depth, derived=blob.derived)]
     return [blob]
 
+
+# The same bytes as ``data.replace(b"\\/", b"/")``, two to three times faster: bytes.replace
+# counts the pairs, then finds them again, each time with a search whose filter every 'o' passes
+# (see escapes_slash); the regex engine looks for the backslash alone (claude-code 2.1.88:
+# cli.js 31 -> 10 ms, a ripgrep binary with 9 escapes 13 -> 7 ms).
+_ESCAPED_SLASH = re.compile(rb"\\/")
 
 # Past this many backslashes before a '/', the escape is taken as real without counting further.
 _BACKSLASH_RUN = 64

@@ -133,6 +133,15 @@ def test_escaped_slash_after_dense_backslashes(pairs: int, escaped: bool) -> Non
     assert decode.escapes_slash(data) is escaped
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"\\", b"/", b"\\/", b"o", b"\n", b'"']), min_size=1, max_size=120).map(b"".join))
+def test_the_slash_view_undoes_every_escape_pair_as_replace_would(data: bytes) -> None:
+    """The view's bytes are exactly ``bytes.replace`` of every backslash-slash pair, left to right."""
+    blob = Blob(Origin(("a", "x.json")), data, 0)
+    [view] = decode.views(blob)
+    assert view.data == (data.replace(b"\\/", b"/") if decode.escapes_slash(data) else data)
+
+
 def test_a_view_only_for_json_slash_escapes() -> None:
     """https:\\/\\/ gets a view with the escapes undone; a regex pattern's escaped backslash before
     a slash (botocore's service models) is scanned as it is, with no copy."""
