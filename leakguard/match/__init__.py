@@ -103,9 +103,8 @@ class Matcher:
             end += len(text) + 1
             ends.append(end)  # where the separator after each text is (or would be)
         hit = [False] * len(texts)
-        keywords = self._keywords
-        for kw_index, start in prefilter.scan_range(self._prefilter, joined, 0, len(joined), self._overlap):
-            if keywords[kw_index].rules:  # not a marker
+        for starts in self.prescan(joined).per_rule.values():  # (markers are no rule's)
+            for start in starts:
                 hit[bisect.bisect_left(ends, start)] = True
         return hit
 
