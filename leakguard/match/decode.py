@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import re
 from collections.abc import Iterator
 
-from leakguard.model import Blob
+from leakguard.model import Blob, Span
 
 FULL_SCAN_BYTES = 256 * 1024
 MAX_PAYLOAD = 4 * 1024 * 1024
@@ -147,6 +148,20 @@ def utf16_strings(blob: Blob) -> list[tuple[Blob, list[tuple[int, int]]]]:
          runs[start])
         for start, parity in ((0, "even"), (1, "odd")) if runs[start]
     ]
+
+
+def wide(keyword: bytes) -> bytes:
+    """``keyword`` as UTF-16LE text holds it inside a binary: each byte then a NUL (the last
+    one's NUL left off, so a string that ends the member still holds it)."""
+    return b"\x00".join(keyword[i : i + 1] for i in range(len(keyword)))
+
+
+def within(span: Span | None, strings: list[tuple[int, int]]) -> bool:
+    """Does ``span`` lie inside one of ``strings`` (sorted, disjoint ranges of a view)?"""
+    if span is None:
+        return False
+    at = bisect.bisect_right(strings, (span.start, 1 << 62)) - 1  # the last range starting at or before it
+    return at >= 0 and strings[at][0] <= span.start and span.end <= strings[at][1]
 
 
 def _printable(data: bytes) -> bool:

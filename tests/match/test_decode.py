@@ -112,6 +112,64 @@ def test_codename_in_utf16le_strings_at_odd_offsets_only_inside_strings(tmp_path
     assert found == [("codename.capybara", f"{path}!/package/vendor/a.dll!/<utf-16le strings, odd offsets>")]
 
 
+def test_a_codename_running_past_the_end_of_a_utf16_string_is_not_one() -> None:
+    """"Capy" is a UTF-16 string; the "b" after it is followed by 0x01, not NUL, so "Capybara"
+    read across it (the view holds those letters) is no text of the binary."""
+    binary = b"MZ\x90\x00" + bytes(range(1, 256)) * 4 + b"\x00" + "say Capy".encode("utf-16-le")
+    binary += b"b\x01" + "ara!".encode("utf-16-le") + b"\x01" * 8
+    binary += "[Capybara]".encode("utf-16-le")  # a real one, later
+    blob = Blob(Origin(("a.tgz", "package/a.dll")), binary, 1)
+    scanner = Scanner.build(Config(codenames=("capybara",)), "ahocorasick-rs")
+    [(view, strings)] = decode.utf16_strings(blob)
+    across = view.data.index(b"Capybara")
+    real = view.data.index(b"Capybara", across + 1)
+    assert scanner.names is not None
+    assert {f.span.start for f in scanner.names.scan(view, strings) if f.span} == {across, real}
+    assert {(f.rule_id, f.span.start if f.span else None) for f in scanner.blob(blob, _Artifact())} == {
+        ("codename.capybara", real)}
+
+
+_GATE_PARTS = st.sampled_from([
+    b"\x00", b"\x01\x02", b"\\/", b" ", "Capybara".encode("utf-16-le"), "capybara".encode("utf-16-le"),
+    "xCapybara".encode("utf-16-le"), b"Okapi", "okapi!".encode("utf-16-le"), "ok\x00api".encode("utf-16-le"),
+    "Capy".encode("utf-16-le"), b"b\x01ara", bytes(range(200, 216)),
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_GATE_PARTS, max_size=40).map(lambda parts: b"\x7fELF\x00" + b"".join(parts)),
+       st.booleans())
+def test_utf16_strings_are_read_only_when_a_codename_may_be_in_them(data: bytes, odd: bool) -> None:
+    """With ahocorasick-rs, the UTF-16LE forms of the codename keywords are markers of the main
+    matcher, and a binary whose pass found none of them is not read for UTF-16 strings. The
+    findings are those of a scanner without the markers, which always reads them."""
+    data = data[:1] + data if odd else data
+    config = Config(codenames=("capybara", "okapi"))
+    gated = Scanner.build(config, "ahocorasick-rs")
+    plain = Scanner(config, Matcher(gated.matcher.rules, "ahocorasick-rs"), "ahocorasick-rs")
+    blob = Blob(Origin(("a.tgz", "package/x.node")), data, 1)
+
+    def found(scanner: Scanner) -> list[tuple[str, str, int | None]]:
+        return [(f.rule_id, f.origin.inner, f.span.start if f.span else None)
+                for f in scanner.blob(blob, _Artifact())]
+
+    assert found(gated) == found(plain)
+    if not any(decode.wide(name) in data.lower() for name in (b"capybara", b"okapi")):
+        calls: list[Blob] = []
+        real = decode.utf16_strings
+
+        def spy(blob: Blob) -> list[tuple[Blob, list[tuple[int, int]]]]:
+            calls.append(blob)
+            return real(blob)
+
+        decode.utf16_strings = spy  # type: ignore[assignment]
+        try:
+            found(gated)
+        finally:
+            decode.utf16_strings = real  # type: ignore[assignment]
+        assert calls == []
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from([b"\\", b"/", b"a", b'"']), max_size=80).map(b"".join))
 def test_escaped_slash_is_a_slash_after_an_odd_number_of_backslashes(data: bytes) -> None:
