@@ -238,7 +238,7 @@ class Scanner:
             pending.paths.extend(self._path(blob))
         if text is None:
             text = self._prepare(blob)
-        wide_names = True
+        passed: Prescan | None = None  # the pass over all of the blob (or its unescaped view)
         for view in text.views:
             own = view is blob
             prescan = text.prescan if own else self.matcher.prescan(view.data)
@@ -246,14 +246,14 @@ class Scanner:
                 yield self._inline(self._public(finding), view)
             if self.hashed:
                 yield from self._hashed(view)
-            if prescan is not None and not (own and text.ranges):
-                wide_names = self._may_name(prescan)
+            if not (own and text.ranges):
+                passed = prescan
         for child in text.children:
             for finding in self.matcher.scan(child):
                 yield self._inline(self._public(finding), child)
             if self.hashed:
                 yield from self._hashed(child)
-        if self.names is not None and wide_names:
+        if self.names is not None and decode.binary(blob) and (passed is None or self._may_name(passed)):
             for wide, strings in decode.utf16_strings(blob):
                 for finding in self.names.scan(wide, strings):
                     if decode.within(finding.span, strings):
@@ -264,11 +264,7 @@ class Scanner:
         it, or its unescaped view)? Only if the UTF-16LE form of a codename keyword is there: a
         codename is reported only inside a string (``decode.within``), where every character is
         followed by a NUL. Unknown (a matcher built without the markers): yes."""
-        for form in self._wide:
-            places = prescan.at(form)
-            if places is None or places:
-                return True
-        return False
+        return any(form in prescan.marks or form not in prescan.markers for form in self._wide)
 
     @staticmethod
     def _inline(finding: Finding, blob: Blob) -> Finding:

@@ -42,12 +42,17 @@ class Prescan:
 
     ranges: tuple[tuple[int, int], ...]
     per_rule: dict[int, list[int]]
-    marks: dict[bytes, list[int]]
+    marks: dict[bytes, list[int]]  # the markers found (case-folded), each with its sorted starts
+    markers: frozenset[bytes]  # every marker of the matcher (case-folded)
 
     def at(self, marker: bytes) -> list[int] | None:
         """Sorted starts of ``marker`` (case-folded, as every keyword), or None if the matcher
         was built without it."""
-        return self.marks.get(marker.lower())
+        folded = marker.lower()
+        places = self.marks.get(folded)
+        if places is not None:
+            return places
+        return [] if folded in self.markers else None
 
 
 class Matcher:
@@ -62,8 +67,9 @@ class Matcher:
         for marker in markers:
             by_keyword.setdefault(marker.lower(), [])
         self._keywords = tuple(_Keyword(k, tuple(v)) for k, v in by_keyword.items())
-        self._markers = {marker.lower(): index for index, k in enumerate(self._keywords)
+        self._markers = {index: k.text for index, k in enumerate(self._keywords)
                          for marker in markers if k.text == marker.lower()}
+        self._marker_set = frozenset(marker.lower() for marker in markers)
         self._always = tuple(i for i, r in enumerate(self.rules) if not r.keywords)
         self._overlap = max((len(k.text) for k in self._keywords), default=1)
         # A byte that no keyword holds and that is no letter (case folding maps none to it): it
@@ -113,19 +119,19 @@ class Matcher:
         for ``scan`` over the same ranges and for the marker's readers."""
         spans = ((0, len(data)),) if ranges is None else tuple(ranges)
         per_rule: dict[int, list[int]] = defaultdict(list)
-        marks: dict[bytes, list[int]] = {marker: [] for marker in self._markers}
-        by_index = {index: marks[marker] for marker, index in self._markers.items()}
+        marks: dict[bytes, list[int]] = {}
+        markers = self._markers
         keywords = self._keywords
         for lo, hi in spans:
             for kw_index, start in prefilter.scan_range(self._prefilter, data, lo, hi, self._overlap):
                 for rule_index in keywords[kw_index].rules:
                     per_rule[rule_index].append(start)
-                places = by_index.get(kw_index)
-                if places is not None:
-                    places.append(start)
+                marker = markers.get(kw_index)
+                if marker is not None:
+                    marks.setdefault(marker, []).append(start)
         for places in marks.values():
             places.sort()
-        return Prescan(spans, per_rule, marks)
+        return Prescan(spans, per_rule, marks, self._marker_set)
 
     def matches(self, data: bytes, path: str = "", lo: int = 0, hi: int | None = None,
                 prescan: Prescan | None = None) -> list[tuple[Rule, int, int, bytes]]:

@@ -125,15 +125,20 @@ _UTF16_SEED = b"PZ" * UTF16_MIN_CHARS
 _UTF16_RUN = re.compile(rb"(?:PZ)+")
 
 
+def binary(blob: Blob) -> bool:
+    """A whole member with a NUL in its first 8 KiB: the members ``utf16_strings`` reads."""
+    return blob.whole and b"\x00" in blob.data[:8192]
+
+
 def utf16_strings(blob: Blob) -> list[tuple[Blob, list[tuple[int, int]]]]:
     """UTF-16LE strings inside a binary (Windows resources, .NET, some .node modules): a view of
     every other byte for strings at even offsets and one for strings at odd offsets, each with
     the ranges of the view that hold a string of ``UTF16_MIN_CHARS`` characters or more. Offsets
     in a view are half the member's; the origin says which view it is. A view without strings is
     not made."""
-    data = blob.data
-    if not blob.whole or b"\x00" not in data[:8192] or looks_utf16(data) is not None:
+    if not binary(blob) or looks_utf16(blob.data) is not None:
         return []
+    data = blob.data
     mapped = data.translate(_UTF16_MAP)
     runs: tuple[list[tuple[int, int]], list[tuple[int, int]]] = ([], [])
     pos = mapped.find(_UTF16_SEED)
