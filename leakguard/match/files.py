@@ -201,6 +201,11 @@ _JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"')
 _EMPTY_REST = re.compile(rb"\s*\]")
 # /Users/<name>/, /home/<name>/, C:\Users\<name>\ (JSON-escaped backslashes) or C:/Users/<name>/.
 _HOME = re.compile(rb"(/Users/|/home/|[A-Za-z]:(?:\\\\|/)Users(?:\\\\|/))([^/\\\"]+)(?:/|\\\\)")
+# Every _HOME match holds one of these. A match holds no quote, so it lies inside one string of an
+# array: a whole array without any of them has no source to look at one by one.
+_HOME_MARKS = (b"/home/", b"Users")
+# A whole JSON array of strings and nulls, in one match (possessive: no backtracking state).
+_JSON_ARRAY = re.compile(rb'\[(?:\s*+(?:"(?:[^"\\]++|\\.)*+"|null)\s*+,)*+\s*+(?:"(?:[^"\\]++|\\.)*+"|null)?+\s*+\]')
 
 
 def _keys(data: bytes) -> list[tuple[int, bytes]]:
@@ -218,7 +223,9 @@ def _keys(data: bytes) -> list[tuple[int, bytes]]:
     return found
 
 
-def _source_strings(data: bytes) -> Iterator[bytes]:
+def _source_strings(data: bytes, *, skim: bool = True) -> Iterator[bytes]:
+    """The raw strings of every ``sources`` array and ``sourceRoot``. With ``skim``, an array
+    none of whose strings can hold a home folder yields nothing (see ``_HOME_MARKS``)."""
     for pos, key in _keys(data):
         if key == b'"sourceRoot"':
             root = _JSON_STRING.match(data, pos)
@@ -227,6 +234,9 @@ def _source_strings(data: bytes) -> Iterator[bytes]:
             continue
         if data[pos : pos + 1] != b"[":
             continue
+        whole = _JSON_ARRAY.match(data, pos) if skim else None
+        if whole is not None and not any(data.find(mark, pos, whole.end()) != -1 for mark in _HOME_MARKS):
+            continue  # (a map of thousands of sources: one regex match instead of one per item)
         pos += 1
         if _EMPTY_REST.match(data, pos):  # not data[pos:]: that copies the rest of a 60 MB map
             continue

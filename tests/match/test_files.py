@@ -7,6 +7,7 @@ the package.json read from its blob.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leakguard.errors import RuleError
+from leakguard.match import files
 from leakguard.match.files import (
     CONTENT_CHECKS,
     FileDetector,
@@ -197,6 +199,25 @@ def test_bad_id_and_bad_toml() -> None:
 ])
 def test_content_checks(check, payload: bytes, detail: str | None) -> None:  # type: ignore[no-untyped-def]
     assert check(payload) == detail
+
+
+_SOURCE_PARTS = st.sampled_from(["../src/a.ts", "/home/ci/x.ts", "/Users/bo/y.ts", "C:\\Users\\al\\z.ts",
+                                 "Users/a/", "q\"/home/\"r", "webpack:///./w.ts", "", "]", ","])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), _SOURCE_PARTS), max_size=12), st.sampled_from(["", " ", "\n  "]),
+       st.booleans())
+def test_build_paths_over_a_whole_array_is_the_same_as_item_by_item(
+        sources: list[str | None], space: str, trailing_comma: bool) -> None:
+    """An array with no home folder is passed over in one regex match; the answer is the one of
+    looking at every item (including arrays the item loop stops early in: a trailing comma)."""
+    items = [json.dumps(item) for item in sources]
+    array = "[" + space + ("," + space).join(items) + ("," if trailing_comma and items else "") + space + "]"
+    data = ('{"version":3,"sources":' + array + ',"mappings":""}').encode()
+    every = [s for s in files._source_strings(data, skim=False) if files._HOME.search(s)]
+    assert [s for s in files._source_strings(data) if files._HOME.search(s)] == every
+    assert (build_paths(data) is None) == (every == [])
 
 
 # -- paths inside the package -------------------------------------------------------------------
