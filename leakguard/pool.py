@@ -1,9 +1,11 @@
 """Forked worker processes and the pipes to them: ``Pool(jobs, serve)``.
 
-Each worker reads tasks from a pipe of its own and answers each in order on another; a task goes
-to the worker with the least work queued (in bytes, as the caller counts them). The parent runs no
-thread for this: it moves bytes both ways whenever it submits a task or waits for one
-(``Pool.pump``), so neither side can block the other on a full pipe. A worker that dies (killed,
+Each worker reads tasks from a pipe of its own and answers each in order on another. A worker is
+given at most ``DEPTH`` tasks at a time; the rest wait in the parent, and each goes to whichever
+worker first has room, so the workers end together instead of one finishing a queue of tasks
+dealt to it long before while the other idles. The parent runs no thread for this: it moves bytes
+both ways, and deals waiting tasks, whenever it submits a task or waits for one (``Pool.pump``),
+so neither side can block the other on a full pipe. A worker that dies (killed,
 out of memory) closes its result pipe: its tasks fail with ``WorkerDied``; nothing hangs.
 
 It replaces ``concurrent.futures.ProcessPoolExecutor``, whose import (``multiprocessing``,
@@ -24,6 +26,11 @@ from collections.abc import Callable
 
 _HEADER = struct.Struct("<Q")  # the length of the pickle that follows
 _READ = 1 << 20
+# Tasks given to one worker at a time: enough for it to keep busy while the parent does work of
+# its own (a source map's full parse, ~0.1 s), few enough that the last tasks of a scan go to
+# whichever worker is free. claude-code 2.1.88: with every task dealt at once, one worker was
+# still busy 0.16 s after the other had run out.
+DEPTH = 6
 
 
 class WorkerDied(Exception):
@@ -44,7 +51,8 @@ class Task:
         self._error: BaseException | None = None
 
     def done(self) -> bool:
-        """True once answered (or failed); never waits (one read of its worker's pipe)."""
+        """True once answered (or failed); never waits (one read of its worker's pipe). A task
+        that no worker has yet is not done: every worker has older tasks to answer first."""
         if not self.finished and self._pool is not None and self._worker is not None and not self._worker.dead:
             self._pool._receive(self._worker)
         return self.finished
@@ -90,8 +98,11 @@ class Pool:
     """``jobs`` processes forked now, each running ``serve(task)`` for the tasks it is given.
     Fork it from a process that runs no other thread; ``shutdown`` it when done."""
 
-    def __init__(self, jobs: int, serve: Callable[[object], object], setup: Callable[[], None]) -> None:
+    def __init__(self, jobs: int, serve: Callable[[object], object], setup: Callable[[], None],
+                 depth: int = DEPTH) -> None:
         self._workers: list[_Worker] = []
+        self._depth = depth
+        self._held: deque[tuple[Task, bytes]] = deque()  # submitted, given to no worker yet
         try:
             for _ in range(jobs):
                 self._workers.append(self._fork(serve, setup))
@@ -128,19 +139,34 @@ class Pool:
         return _Worker(pid, task_write, result_read)
 
     def submit(self, task: object, size: int) -> Task:
-        """Give ``task`` (picklable) to the least loaded worker; ``size`` is its weight."""
-        live = [w for w in self._workers if not w.dead]
-        if not live:
+        """Queue ``task`` (picklable) for the first worker with room (the least loaded if several);
+        ``size`` is its weight."""
+        if not any(not w.dead for w in self._workers):
             return Task.ended(error=WorkerDied())
-        worker = min(live, key=lambda w: w.load)
         message = pickle.dumps(task, pickle.HIGHEST_PROTOCOL)
-        worker.outgoing += _HEADER.pack(len(message))
-        worker.outgoing += message
-        sent = Task(self, worker, size)
-        worker.waiting.append(sent)
-        worker.load += size
-        self.pump()  # writes what the task pipe takes now, reads what has come back
+        sent = Task(self, None, size)
+        self._held.append((sent, _HEADER.pack(len(message)) + message))
+        self._deal()
+        self.pump()  # writes what the task pipes take now, reads what has come back
         return sent
+
+    def _deal(self) -> None:
+        """Give waiting tasks, oldest first, to workers with fewer than ``depth`` tasks."""
+        while self._held:
+            live = [w for w in self._workers if not w.dead]
+            if not live:
+                while self._held:
+                    self._held.popleft()[0]._end(error=WorkerDied())
+                return
+            room = [w for w in live if len(w.waiting) < self._depth]
+            if not room:
+                return
+            worker = min(room, key=lambda w: w.load)
+            task, message = self._held.popleft()
+            task._worker = worker
+            worker.outgoing += message
+            worker.waiting.append(task)
+            worker.load += task.size
 
     def pump(self, until: Task | None = None) -> None:
         """Move bytes both ways: what is ready now, or, given ``until``, until that task ends."""
@@ -149,6 +175,9 @@ class Pool:
                 if not worker.dead:
                     self._send(worker)
                     self._receive(worker)
+            for worker in self._workers:  # tasks dealt on the answers just read
+                if worker.outgoing and not worker.dead:
+                    self._send(worker)
             return
         while not until.finished:
             poller = select.poll()
@@ -201,8 +230,7 @@ class Pool:
                 break
         self._answers(worker)
 
-    @staticmethod
-    def _answers(worker: _Worker) -> None:
+    def _answers(self, worker: _Worker) -> None:
         incoming = worker.incoming
         at = 0
         while len(incoming) - at >= _HEADER.size:
@@ -216,16 +244,21 @@ class Pool:
             task._end(value if ok else None, None if ok else value)
             at = end
         del incoming[:at]
+        if at:
+            self._deal()
 
-    @staticmethod
-    def _bury(worker: _Worker) -> None:
+    def _bury(self, worker: _Worker) -> None:
         worker.dead = True
         while worker.waiting:
             worker.waiting.popleft()._end(error=WorkerDied())
+        self._deal()  # to the others, or failed if there are none
 
     def shutdown(self, *, kill: bool) -> None:
         """Stop every worker and reap it. Without ``kill`` each first answers what it was given
-        (answers nobody reads are drained, so none blocks on a full pipe)."""
+        (answers nobody reads are drained, so none blocks on a full pipe). Tasks no worker was
+        given end with ``WorkerDied``."""
+        while self._held:
+            self._held.popleft()[0]._end(error=WorkerDied())
         for worker in self._workers:
             if kill and not worker.dead:
                 with contextlib.suppress(ProcessLookupError):

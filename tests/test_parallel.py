@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import pytest
 from hypothesis import given, settings
@@ -21,6 +21,7 @@ from leakguard import app, parallel
 from leakguard.errors import ScanError
 from leakguard.model import Blob, ExitCode, Origin
 from leakguard.policy.config import Config
+from leakguard.pool import Pool, WorkerDied
 from leakguard.report import json as json_report
 from tests.helpers.archives import npm_tarball, source_map, write
 from tests.helpers.tokens import github_token
@@ -302,6 +303,44 @@ def test_an_exception_in_a_worker_is_raised_where_its_result_is_taken() -> None:
             bad.get()
         with pytest.raises(RuntimeError, match="_Unpicklable"):
             odd.get()
+    assert not _children()
+
+
+def _pause_then_pid(task: object) -> object:
+    time.sleep(float(cast(float, task)))
+    return os.getpid()
+
+
+def test_a_task_waits_in_the_parent_for_the_first_worker_with_room() -> None:
+    """With one task per worker at a time, the quick tasks queued after a slow one all go to the
+    other worker as it answers; none waits behind the slow one. Dealt at once (by load, as
+    before), every other one would."""
+    pool = Pool(2, _pause_then_pid, lambda: None, depth=1)
+    try:
+        slow = pool.submit(1.0, 1)
+        quick = [pool.submit(0.0, 1) for _ in range(6)]
+        pids = [task.result() for task in quick]
+        assert not slow.done()
+        assert len(set(pids)) == 1 and slow.result() not in pids
+    finally:
+        pool.shutdown(kill=True)
+    assert not _children()
+
+
+def test_tasks_no_worker_was_given_fail_when_the_workers_die() -> None:
+    pool = Pool(2, _pause_then_pid, lambda: None, depth=1)
+    try:
+        busy = [pool.submit(5.0, 1) for _ in range(2)]
+        held = pool.submit(0.0, 1)
+        for worker in pool._workers:
+            os.kill(worker.pid, signal.SIGKILL)
+        with pytest.raises(WorkerDied):
+            held.result()
+        for task in busy:
+            with pytest.raises(WorkerDied):
+                task.result()
+    finally:
+        pool.shutdown(kill=True)
     assert not _children()
 
 
