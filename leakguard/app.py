@@ -26,6 +26,7 @@ from leakguard.model import (
     Finding,
     Problem,
     ReleaseDiff,
+    Rule,
     Secret,
     Severity,
     Stats,
@@ -114,6 +115,11 @@ def _join_parts(parts: list[tuple[list[Finding], _Artifact]]) -> tuple[list[Find
 MARKERS = (sourcemap.VERSION_MARKER, sourcemap.LINK_MARKER)
 
 
+def _wide_forms(names: Sequence[Rule]) -> tuple[bytes, ...]:
+    """The UTF-16LE forms of the codename rules' keywords (see ``Scanner._may_name``)."""
+    return tuple(decode.wide(keyword) for rule in names for keyword in rule.keywords)
+
+
 class Scanner:
     """Detectors over walker events. Holds compiled matchers; reusable across scans."""
 
@@ -123,9 +129,7 @@ class Scanner:
         self.engine = engine
         names = custom.codename_rules(config.codenames, config.codename_patterns, source=_source(config))
         self.names = Matcher(names, engine) if names else None
-        # The UTF-16LE forms of the codename keywords; the main matcher's markers when ``build``
-        # made it with them.
-        self._wide = tuple(decode.wide(k) for rule in names for k in rule.keywords)
+        self._wide = _wide_forms(names)  # the main matcher's markers when ``build`` made it
         self.public = frozenset(custom.normalise(n) for n in config.public_codenames)
         self.hashed = HashedNames(frozenset(config.codenames_sha256))
         self._hashed_matchers: dict[frozenset[str], Matcher] = {}
@@ -143,8 +147,7 @@ class Scanner:
         # fast (see prefilter.PyAhoCorasick); a keyword holding NUL costs binaries more than the
         # strings they spare (claude-code 2.1.88's: +0.14 s).
         rs = (available_engine() if engine == "auto" else engine) == "ahocorasick-rs"
-        wide = tuple(decode.wide(k) for rule in names for k in rule.keywords) if rs else ()
-        return cls(config, Matcher.from_rules(rules, engine, (*MARKERS, *wide)), engine)
+        return cls(config, Matcher.from_rules(rules, engine, (*MARKERS, *(_wide_forms(names) if rs else ()))), engine)
 
     def work(self, job: parallel.Job) -> _Result:
         """What a worker process runs: a whole blob; share ``job.part`` of ``job.parts`` of a large
@@ -246,7 +249,7 @@ class Scanner:
                 yield self._inline(self._public(finding), view)
             if self.hashed:
                 yield from self._hashed(view)
-            if not (own and text.ranges):
+            if not (own and text.ranges is not None):
                 passed = prescan
         for child in text.children:
             for finding in self.matcher.scan(child):
