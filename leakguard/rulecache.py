@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from leakguard.errors import LeakguardError
+
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
@@ -39,6 +41,14 @@ def packaged() -> Traversable:
     where = spec.origin if spec is not None else None
     if where is not None and Path(where).parent.is_dir():
         return Path(where).parent
+    if spec is None:
+        # A source checkout run in place (``python -m leakguard`` at the top of the repository,
+        # which also shadows any installed copy): the rules are ``rules/`` beside the package,
+        # where the build maps them into it.
+        checkout = Path(__file__).resolve().parent.parent / "rules"
+        if (checkout / "__init__.py").is_file():
+            return checkout
+        raise LeakguardError(f"the packaged rules ({PACKAGE}) are missing; reinstall leakguard")
     from importlib import resources
 
     return resources.files(PACKAGE)

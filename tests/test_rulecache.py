@@ -138,3 +138,37 @@ def test_the_packaged_folder_is_found_without_importlib_resources() -> None:
             "print(sorted(m for m in ('importlib.resources', 'tempfile', 'random') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+# Run in a child: sys.path starts with the checkout (as `python -m leakguard` at its top does),
+# and no installed copy can answer for leakguard.rules (an editable install's finder would).
+_IN_CHECKOUT = """
+import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in str(getattr(f, "__module__", "")).lower()]
+sys.path.insert(0, sys.argv[1])
+from leakguard import cli
+assert cli.__file__.startswith(sys.argv[1]), cli.__file__
+sys.argv = ["leakguard", *sys.argv[2:]]
+cli.main()
+"""
+
+
+@pytest.mark.parametrize("with_rules", [True, False])
+def test_a_source_checkout_run_in_place_finds_its_rules_folder(tmp_path: Path, with_rules: bool) -> None:
+    """In a checkout the rules are rules/ beside leakguard/ (the build maps them into the
+    package): run there, leakguard reads them instead of failing as a bug. Without them, one
+    clear line and exit 3."""
+    top = Path(__file__).resolve().parent.parent
+    shutil.copytree(top / "leakguard", tmp_path / "leakguard", ignore=shutil.ignore_patterns("__pycache__"))
+    if with_rules:
+        shutil.copytree(top / "rules", tmp_path / "rules", ignore=shutil.ignore_patterns("__pycache__"))
+    example = top / "examples" / "leaky-widget-1.0.0.tgz"
+    run = subprocess.run([sys.executable, "-c", _IN_CHECKOUT, str(tmp_path), "scan", str(example)],
+                         capture_output=True, text=True, check=False)
+    if with_rules:
+        assert run.returncode == 1, run.stderr
+        assert "source-map.embedded-sources" in run.stdout
+    else:
+        assert run.returncode == 3
+        assert run.stderr.strip().splitlines() == [
+            "leakguard: error: the packaged rules (leakguard.rules) are missing; reinstall leakguard"]
