@@ -67,9 +67,8 @@ class Matcher:
         for marker in markers:
             by_keyword.setdefault(marker.lower(), [])
         self._keywords = tuple(_Keyword(k, tuple(v)) for k, v in by_keyword.items())
-        self._markers = {index: k.text for index, k in enumerate(self._keywords)
-                         for marker in markers if k.text == marker.lower()}
         self._marker_set = frozenset(marker.lower() for marker in markers)
+        self._markers = {index: k.text for index, k in enumerate(self._keywords) if k.text in self._marker_set}
         self._always = tuple(i for i, r in enumerate(self.rules) if not r.keywords)
         self._overlap = max((len(k.text) for k in self._keywords), default=1)
         # A byte that no keyword holds and that is no letter (case folding maps none to it): it
