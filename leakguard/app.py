@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
 from leakguard import parallel
-from leakguard.match import Matcher, Prescan, custom, decode, mapstream, sourcemap
+from leakguard.match import Matcher, Prescan, custom, decode, mapstream, prefilter, sourcemap
 from leakguard.match.files import FileDetector, npm_manifest
 from leakguard.match.hashed import HashedNames
-from leakguard.match.prefilter import available_engine
 from leakguard.model import (
     ArtifactEnd,
     Blob,
@@ -146,7 +145,7 @@ class Scanner:
         # table maps the bytes no keyword holds, NUL among them, to one byte the automaton skips
         # fast (see prefilter.PyAhoCorasick); a keyword holding NUL costs binaries more than the
         # strings they spare (claude-code 2.1.88's: +0.14 s).
-        rs = (available_engine() if engine == "auto" else engine) == "ahocorasick-rs"
+        rs = prefilter.resolve(engine) == "ahocorasick-rs"
         return cls(config, Matcher.from_rules(rules, engine, (*MARKERS, *(_wide_forms(names) if rs else ()))), engine)
 
     def work(self, job: parallel.Job) -> _Result:

@@ -130,9 +130,14 @@ def available_engine() -> str:
     return "ahocorasick-rs"
 
 
+def resolve(engine: str) -> str:
+    """The engine ``engine`` names: ``auto`` is the fastest installed (``available_engine``)."""
+    return available_engine() if engine == "auto" else engine
+
+
 def build(keywords: Sequence[bytes], engine: str = "auto") -> Prefilter:
     """A prefilter over ``keywords`` with the named engine (``auto`` picks the fastest installed)."""
-    chosen = available_engine() if engine == "auto" else engine
+    chosen = resolve(engine)
     if chosen == "ahocorasick-rs":
         return RsAhoCorasick(keywords)
     if chosen == "pyahocorasick":
