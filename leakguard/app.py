@@ -494,40 +494,44 @@ class _Split:
 
 
 class _Stream:
-    """A large source map being read: its bytes go to a reserved region of the ring as they
-    arrive, and each completed sourcesContent entry goes to the workers at once."""
+    """A large source map being read: each batch of sourcesContent entries that a chunk completes
+    goes to the workers at once, copied into the ring on its own (the map is never held there
+    whole: its pages would all be fresh ones)."""
 
     def __init__(self, workers: parallel.Workers[_Result], chunk: Chunk) -> None:
         self.workers = workers
         self.origin = chunk.origin
         self.size = chunk.size
         self.meta = Blob(chunk.origin, b"", chunk.depth)
-        self.region = workers.reserve(chunk.size)
         self.splitter = mapstream.Splitter()
         self.tickets: list[parallel.Ticket[_Result]] = []
-        self.ok = self.region is not None
+        self.fed = 0  # bytes fed so far: chunks must follow each other
+        self.ok = True
 
     def feed(self, chunk: Chunk) -> None:
-        if not self.ok or self.region is None:  # (region is None only when not ok)
+        if not self.ok:
             return
-        if chunk.offset + len(chunk.data) > self.size:  # the declared size was wrong
+        if chunk.offset != self.fed or chunk.offset + len(chunk.data) > self.size:  # a gap, or a wrong size
             self.ok = False
             return
-        self.workers.write(self.region, chunk.offset, chunk.data)
+        self.fed += len(chunk.data)
         entries = self.splitter.feed(chunk.data)
         if self.splitter.state == "dead":
             self.ok = False
         elif entries:
-            spans = tuple((e.start, e.end) for e in entries)
+            first, at = entries[0].start, self.splitter.held_at
+            spans = tuple((e.start - first, e.end - first) for e in entries)
             # Plain tuples: a frozen dataclass pickles through a Python function per instance.
             names = tuple((e.index, e.name) for e in entries)
-            self.tickets.append(self.workers.submit_spans(self.region, self.meta, spans, names))
+            with memoryview(self.splitter.held) as held:
+                ticket = self.workers.submit_spans(self.meta, held[first - at : entries[-1].end - at], spans, names)
+            if ticket is None:  # larger than the ring: the map is scanned once it is whole
+                self.ok = False
+            else:
+                self.tickets.append(ticket)
 
     def close(self, blob: Blob | None) -> bool:
-        """Free the region once its tasks are done; True if ``blob`` is the map, whole, and every
-        entry was handed out."""
-        if self.region is not None:
-            self.workers.release()
+        """True if ``blob`` is the map, whole, and every entry was handed out."""
         return (self.ok and blob is not None and blob.whole and blob.origin == self.origin
                 and len(blob.data) == self.size and self.splitter.state == "done")
 

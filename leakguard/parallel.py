@@ -6,9 +6,9 @@ automata are inherited, never pickled) and before any thread starts. Member byte
 a pipe: the main process copies each blob into an anonymous shared mapping used as a FIFO ring,
 and a task names only an offset, a length and the blob's metadata. Results (findings, map
 summaries) come back pickled; they are small. The processes and their pipes are ``pool.Pool``. The
-ring wraps to its start as soon as that is free, so it reuses pages already faulted in; a finished
-region of ``KEEP_BYTES`` or more is returned to the kernel (``MADV_REMOVE``), so a 60 MB source
-map does not stay resident after its tasks are done.
+ring wraps to its start as soon as that is free, so it reuses pages already faulted in (a fresh
+page costs far more than the copy into it); pages past its first ``RESIDENT_BYTES`` go back to the
+kernel (``MADV_REMOVE``) as soon as their region is free, so what stays resident is bounded.
 
 Callers take results in submission order (``Ticket.get``), so the output does not depend on the
 number of workers. A worker that dies (killed, out of memory) fails the scan; it never hangs it.
@@ -60,11 +60,13 @@ BATCH_COUNT = 256
 # At most this many tasks in flight (the ring bounds their memory): enough that the parent rarely
 # waits for a slot while the walker has bytes ready.
 MAX_TASKS = 32
-# Ring regions smaller than this keep their pages when freed (see _Ring._drop). Larger ones (a
-# package's binaries, its bundle, a streamed map) give them back: the ring may place a map past
-# them, and their pages would otherwise stay resident next to it (claude-code 2.1.88, pyahocorasick:
-# 223 MiB peak with 8 MiB here, 185-198 MiB with 1 MiB, in the same time).
-KEEP_BYTES = 1 * MIB
+# A region this large may go past every live one instead of waiting for the oldest to be freed
+# (see _Ring.fits): a package's bundle after its binaries.
+LARGE_BYTES = 1 * MIB
+# The ring's first pages keep their memory when their region is freed, for the next lap; pages past
+# this go back to the kernel at once (see _Ring._drop). It holds what is usually in flight (32
+# tasks of a streamed map's entries, about a MiB each), so the ring seldom touches fresh pages.
+RESIDENT_BYTES = 48 * MIB
 
 # Set in the parent just before the fork; the children inherit them.
 _WORK: Callable[[Job], object] | None = None
@@ -152,8 +154,8 @@ class _Ring:
         The start of the mapping first, as soon as it is free: the ring keeps cycling through the
         same pages, already faulted in, instead of touching fresh ones all the way to the end.
         Then right after the newest region. Only when neither is free, every gap between regions
-        in address order, and for a region of ``KEEP_BYTES`` or more the space past the highest
-        one: once the ring has wrapped, a 60 MB map streamed after a package's binaries goes past
+        in address order, and for a region of ``LARGE_BYTES`` or more the space past the highest
+        one: once the ring has wrapped, a 13 MB bundle read after a package's binaries goes past
         them at once instead of waiting for their tasks to end.
         """
         if length > self.size:
@@ -168,9 +170,9 @@ class _Ring:
             if start - gap >= length:
                 return gap
             gap = end
-        # Past the highest region the pages are fresh: worth it for a large region (its pages go
-        # back when it is freed), not for a small one, which waits for the oldest task instead.
-        return gap if length >= KEEP_BYTES and self.size - gap >= length else None
+        # Past the highest region the pages may be fresh: worth it for a large region, not for a
+        # small one, which waits for the oldest task instead.
+        return gap if length >= LARGE_BYTES and self.size - gap >= length else None
 
     def _free(self, start: int, length: int) -> bool:
         if start + length > self.size:
@@ -193,10 +195,12 @@ class _Ring:
         self._drop(start, end)
 
     def _drop(self, start: int, end: int) -> None:
-        # Large regions (a streamed source map, a binary) go back to the kernel at once; small ones
-        # stay mapped for the next lap (a fresh page costs a fault, ~10x the copy into it).
-        if end - start >= KEEP_BYTES and hasattr(mmap, "MADV_REMOVE"):
-            _advise(self.arena, mmap.MADV_REMOVE, start, end)
+        # Pages past RESIDENT_BYTES go back to the kernel; the others stay for the next lap: a fresh
+        # page costs a fault, several times the copy into it (about 4 us a page on the benchmark's
+        # machine, where the hypervisor takes freed memory back).
+        lo = max(start, RESIDENT_BYTES)
+        if end > lo and hasattr(mmap, "MADV_REMOVE"):
+            _advise(self.arena, mmap.MADV_REMOVE, lo, end)
 
 
 @dataclasses.dataclass(slots=True)
@@ -300,34 +304,23 @@ class Workers(Generic[R]):
         over, or this process is about to spend a while on work of its own)."""
         self._dispatch()
 
-    # -- regions filled piece by piece (a member streamed while it is decompressed) -------------
-
-    def reserve(self, length: int) -> int | None:
-        """A region of ``length`` bytes, or None if it could never fit. Until ``release``, the
-        caller must not submit other blobs: regions are freed in the order they were taken."""
+    def submit_spans(self, meta: Blob, block: bytes | memoryview, spans: tuple[tuple[int, int], ...],
+                     payload: object) -> Ticket[R] | None:
+        """A span job: ``block`` (a streamed map's entries) copied into the ring, and ``spans`` of
+        it (relative to its start) handed to a worker with ``payload``. Its region is freed once
+        the task is done. None if ``block`` could never fit the ring."""
+        length = len(block)
         if not 0 < length <= self._ring.size:
             return None
-        self._dispatch()  # earlier regions belong to earlier tasks
-        start = self._room(length)
-        self._ring.take(start, length)
-        return start
-
-    def write(self, region: int, offset: int, data: bytes) -> None:
-        """Copy ``data`` into a reserved region."""
-        self._arena[region + offset : region + offset + len(data)] = data
-
-    def submit_spans(self, region: int, meta: Blob, spans: tuple[tuple[int, int], ...], payload: object
-                     ) -> Ticket[R]:
-        """A span job over a reserved region (spans relative to it)."""
         self._retire(wait=False)
+        self._dispatch()  # the blobs being batched took their regions first: they are freed first
+        start = self._room(length)
+        self._arena[start : start + length] = block
+        self._ring.take(start, length)
         size = sum(hi - lo for lo, hi in spans)
-        batch = _Batch([(region, 0, dataclasses.replace(meta, data=b""), 0, 1, spans, payload)], size)
+        batch = _Batch([(start, length, dataclasses.replace(meta, data=b""), 0, 1, spans, payload)], size, 1)
         self._send(batch)
         return Ticket(self, [batch], 0)
-
-    def release(self) -> None:
-        """Free the reserved region once every task sent before now is done."""
-        self._send(_Batch([], 0, regions=1))
 
     def _room(self, length: int) -> int:
         while True:

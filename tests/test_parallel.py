@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leakguard import app, parallel
+from leakguard import app, parallel, walk
 from leakguard.errors import ScanError
-from leakguard.model import Blob, ExitCode, Origin
+from leakguard.model import Blob, Chunk, ExitCode, Origin
 from leakguard.policy.config import Config
 from leakguard.pool import Pool, WorkerDied
 from leakguard.report import json as json_report
@@ -82,15 +82,17 @@ def _report(verdict: object) -> dict[str, object]:
 class _Spy(parallel.Workers):  # type: ignore[type-arg]
     parts: ClassVar[list[int]] = []
     streamed: ClassVar[set[str]] = set()
+    blocks: ClassVar[dict[str, list[int]]] = {}
 
     def submit(self, blob: Blob, parts: int = 1) -> parallel.Ticket:  # type: ignore[type-arg]
         _Spy.parts.append(parts)
         return super().submit(blob, parts)
 
-    def submit_spans(self, region: int, meta: Blob, spans: tuple[tuple[int, int], ...],
-                     payload: object) -> parallel.Ticket:  # type: ignore[type-arg]
+    def submit_spans(self, meta: Blob, block: bytes | memoryview, spans: tuple[tuple[int, int], ...],
+                     payload: object) -> parallel.Ticket | None:  # type: ignore[type-arg]
         _Spy.streamed.add(meta.origin.inner)
-        return super().submit_spans(region, meta, spans, payload)
+        _Spy.blocks.setdefault(meta.origin.inner, []).append(len(block))
+        return super().submit_spans(meta, block, spans, payload)
 
 
 def test_workers_give_the_verdict_of_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,13 +101,16 @@ def test_workers_give_the_verdict_of_one_process(tmp_path: Path, monkeypatch: py
     config = Config(codenames=("capybara",))
     one = _report(app.scan([str(path)], config, jobs=1))
     monkeypatch.setattr(parallel, "Workers", _Spy)
-    _Spy.parts, _Spy.streamed = [], set()
+    _Spy.parts, _Spy.streamed, _Spy.blocks = [], set(), {}
     two = _report(app.scan([str(path)], config, jobs=2))
     # cli.js.map, twice.js.map and mixed.js.map were streamed; bundle.json, broken.js.map and
     # (after the failed check) twice.js.map and mixed.js.map were split; everything else was
     # submitted whole.
     assert _Spy.streamed == {"package/cli.js.map", "package/twice.js.map", "package/mixed.js.map"}
     assert _Spy.parts.count(2) == 4 and _Spy.parts.count(1) > 100
+    # A streamed map reaches the ring as the entries each chunk completes, never whole.
+    blocks = _Spy.blocks["package/cli.js.map"]
+    assert len(blocks) >= 4 and max(blocks) <= walk.READ_CHUNK + 25_000 < app.SPLIT_BYTES
     assert not _children()  # the workers are gone
     assert one == two
     ids = [f["rule"] for f in one["findings"]]  # type: ignore[index]
@@ -207,7 +212,7 @@ def test_ring_reuses_its_start_and_places_a_large_region_past_older_ones(monkeyp
     region that does not fit between the newest and the oldest region goes past the highest one
     instead of waiting for older tasks to end (a streamed map after a package's binaries); a
     small one waits rather than touch fresh pages."""
-    monkeypatch.setattr(parallel, "KEEP_BYTES", 32)  # "large" from 32 bytes in this 100-byte arena
+    monkeypatch.setattr(parallel, "LARGE_BYTES", 32)  # "large" from 32 bytes in this 100-byte arena
     arena = mmap.mmap(-1, 100)
     ring = parallel._Ring(arena)
     for length in (30, 30):
@@ -226,6 +231,35 @@ def test_ring_reuses_its_start_and_places_a_large_region_past_older_ones(monkeyp
     ring.free_oldest()
     assert ring.fits(11) == 20
     arena.close()
+
+
+def test_ring_keeps_the_pages_of_its_first_bytes_and_returns_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A freed region's pages below RESIDENT_BYTES stay for the next lap (their bytes are still
+    there); those past it go back to the kernel (a shared page given back reads as zeros)."""
+    page = mmap.PAGESIZE
+    monkeypatch.setattr(parallel, "RESIDENT_BYTES", 2 * page)
+    arena = mmap.mmap(-1, 8 * page)
+    ring = parallel._Ring(arena)
+    ring.take(0, 6 * page)
+    arena[: 6 * page] = b"x" * (6 * page)
+    ring.free_oldest()
+    assert arena[: 2 * page] == b"x" * (2 * page)
+    assert arena[2 * page : 6 * page] == bytes(4 * page)
+    arena.close()
+
+
+def test_a_streamed_map_fed_out_of_order_is_left_for_the_whole_map(tmp_path: Path) -> None:
+    """The split reads the chunks in order; a walk that skipped or repeated bytes gets no head
+    start (the map is scanned once it is whole), whatever the entries looked like."""
+    data = source_map([(f"../src/f{i}.ts", "x = 1;\n" * 5000) for i in range(40)])
+    origin = Origin(("a.tgz", "package/a.js.map"))
+    with parallel.Workers(_echo, 2, 1 << 20) as workers:
+        stream = app._Stream(workers, Chunk(origin, 0, data[:100_000], len(data), 1))
+        stream.feed(Chunk(origin, 0, data[:100_000], len(data), 1))
+        assert stream.ok and stream.tickets  # entries were handed out
+        stream.feed(Chunk(origin, 100_001, data[100_001:200_000], len(data), 1))  # a byte skipped
+        assert not stream.ok
+        assert not stream.close(Blob(origin, data, 1))
 
 
 @settings(max_examples=300, deadline=None)

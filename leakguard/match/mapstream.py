@@ -35,7 +35,9 @@ class Entry:
 
 
 class Splitter:
-    """Feed it a map's bytes in order; it returns the entries each feed completes."""
+    """Feed it a map's bytes in order; it returns the entries each feed completes. Their literals
+    lie in ``held``, the bytes read since the previous feed's last entry, which starts at
+    ``held_at`` in the map (until the next feed)."""
 
     def __init__(self) -> None:
         self.state = "prefix"  # -> "entries" -> "done"; or "dead"
@@ -51,6 +53,8 @@ class Splitter:
         self._lines = False
         self._after: int | None = None  # in _tail: just after the last item read
         self._searched = 0  # in _tail: no newline before this (the unfinished entry's line)
+        self.held = b""
+        self.held_at = 0
 
     def feed(self, chunk: bytes) -> list[Entry]:
         if self.state in ("done", "dead"):
@@ -140,6 +144,7 @@ class Splitter:
                 self.state = "dead"
                 break
             self._comma = True
+        self.held, self.held_at = tail, self._at
         self._tail, self._at = tail[pos:], self._at + pos
         self._searched = max(0, self._searched - pos)
         if self._after is not None:
