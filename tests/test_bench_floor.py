@@ -6,6 +6,8 @@ import gzip
 import importlib.util
 import io
 import json
+import os
+import subprocess
 import sys
 import tarfile
 import zipfile
@@ -61,3 +63,44 @@ def test_floor_inflates_nested_gzip_members_of_a_wheel(tmp_path: Path) -> None:
     config.write_text("")
     _, _, matched = bench.floors(wheel, config, "pyahocorasick", bench.hide_fast_extra(tmp_path / "plain"))
     assert matched == len(model) + len(b"x = 1\n")
+
+
+TOKEN = "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"  # rules/credentials/github.toml's example
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ceiling_runs_the_whole_pipeline_with_the_detectors_cut(tmp_path: Path, engine: str) -> None:
+    bench = _bench()
+    # A map large enough to be streamed to the workers entry by entry, a token in one of its
+    # sources and one in the bundle.
+    filler = "export const value = 1;\n" * 2000
+    sources = [filler] * 100 + [f'const token = "{TOKEN}";\n']
+    source_map = json.dumps({"version": 3, "sources": [f"src/m{i}.ts" for i in range(len(sources))],
+                             "sourcesContent": sources, "mappings": "AAAA"}).encode()
+    assert len(source_map) >= 4 * 1024 * 1024
+    artifact = tmp_path / "pkg.tgz"
+    _tgz(artifact, {"package/package.json": b'{"name": "pkg", "version": "1.0.0"}',
+                    "package/index.js": f'const t = "{TOKEN}";\n'.encode(),
+                    "package/index.js.map": source_map})
+    config = tmp_path / "bench.toml"
+    config.write_text('codenames = ["capybara"]\n')
+    plain = bench.hide_fast_extra(tmp_path / "plain")
+
+    def findings(ceiling: bool) -> set[tuple[str, str]]:
+        cmd = bench.leakguard(artifact, config, engine, plain, ceiling=ceiling)
+        report = tmp_path / f"report-{ceiling}.json"
+        cmd[cmd.index(os.devnull)] = str(report)
+        cmd[-1:-1] = ["--jobs", "2"]  # workers, as for a real artifact (this one compresses too well to get them)
+        done = subprocess.run(cmd, env=bench.ENV, capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 1, done.stderr
+        found = json.loads(report.read_text())["findings"]
+        return {(f["category"], f["location"]["path"].removeprefix(f"{artifact}!/")) for f in found}
+
+    full = findings(ceiling=False)
+    cut = findings(ceiling=True)
+    # The real scan finds both tokens; the cut one none, yet it walked, streamed and summarised
+    # the map: its embedded first-party sources still fail the release.
+    assert sorted(p for c, p in full if c == "credential") == ["package/index.js", "package/index.js.map!/src/m100.ts"]
+    assert ("source-map", "package/index.js.map") in full
+    assert "credential" not in {c for c, _ in cut}
+    assert ("source-map", "package/index.js.map") in cut
