@@ -482,7 +482,8 @@ def _parse_known(blob: Blob, known: Known, *, inline: bool) -> ParsedMap | None:
     data = blob.data
     if data[known.items - 1 : known.items] != b"[" or data[known.end - 1 : known.end] != b"]":
         return None
-    text = (data[: known.items] + data[known.end - 1 :]).decode("latin-1")
+    with memoryview(data) as view:  # one copy of the two parts before decoding, not three
+        text = b"".join((view[: known.items], view[known.end - 1 :])).decode("latin-1")
     try:
         raw, _ = _parse_object(text, 0, known=known)
     except (MapError, RecursionError, IndexError):
