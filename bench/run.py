@@ -305,10 +305,12 @@ def _verdict(ratio: float, floor_ratio: float, target: float, ceiling_ratio: flo
         return "met"
     if floor_ratio > target:
         return f"missed; out of reach with this engine here (its floor alone is {floor_ratio:.2f}x)"
-    if ceiling_ratio is not None and ceiling_ratio > target:
-        return (f"missed; out of reach in this pipeline (floor {floor_ratio:.2f}x, the pipeline with its detectors "
-                f"cut {ceiling_ratio:.2f}x)")
-    return f"missed (floor {floor_ratio:.2f}x)"
+    if ceiling_ratio is None:
+        return f"missed (floor {floor_ratio:.2f}x)"
+    bounds = f"floor {floor_ratio:.2f}x, the pipeline with its detectors cut {ceiling_ratio:.2f}x"
+    if ceiling_ratio > target:
+        return f"missed; out of reach in this pipeline ({bounds})"
+    return f"missed ({bounds})"
 
 
 def main() -> int:

@@ -104,3 +104,12 @@ def test_ceiling_runs_the_whole_pipeline_with_the_detectors_cut(tmp_path: Path, 
     assert ("source-map", "package/index.js.map") in full
     assert "credential" not in {c for c, _ in cut}
     assert ("source-map", "package/index.js.map") in cut
+
+
+def test_a_missed_target_says_whether_the_engine_or_the_pipeline_puts_it_out_of_reach() -> None:
+    verdict = _bench()._verdict
+    assert verdict(1.4, 0.3, 1.5, 1.46) == "met"
+    assert "out of reach with this engine" in verdict(5.0, 3.1, 3.0, 4.8)  # the floor alone misses it
+    assert "out of reach in this pipeline" in verdict(3.0, 1.5, 2.2, 2.6)  # faster detectors cannot meet it
+    missed = verdict(1.7, 0.3, 1.5, 1.46)  # within reach of the pipeline, not of today's detectors
+    assert "out of reach" not in missed and "1.46x" in missed
