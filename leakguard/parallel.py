@@ -277,10 +277,7 @@ class Workers(Generic[R]):
         length = len(blob.data)
         if length > self._ring.size:
             return Ticket(self, [], 0, [self._work(Job(blob, part, parts)) for part in range(parts)])
-        start = self._room(length) if length else 0
-        if length:
-            self._arena[start : start + length] = blob.data
-            self._ring.take(start, length)
+        start = self._place(blob.data) if length else 0
         regions = 1 if length else 0
         meta = dataclasses.replace(blob, data=b"")
         if parts == 1 and length < BATCH_BYTES:
@@ -314,13 +311,18 @@ class Workers(Generic[R]):
             return None
         self._retire(wait=False)
         self._dispatch()  # the blobs being batched took their regions first: they are freed first
-        start = self._room(length)
-        self._arena[start : start + length] = block
-        self._ring.take(start, length)
+        start = self._place(block)
         size = sum(hi - lo for lo, hi in spans)
         batch = _Batch([(start, length, dataclasses.replace(meta, data=b""), 0, 1, spans, payload)], size, 1)
         self._send(batch)
         return Ticket(self, [batch], 0)
+
+    def _place(self, data: bytes | memoryview) -> int:
+        """Copy ``data`` into a region of the ring (waiting for one to be free); where it starts."""
+        start = self._room(len(data))
+        self._arena[start : start + len(data)] = data
+        self._ring.take(start, len(data))
+        return start
 
     def _room(self, length: int) -> int:
         while True:
