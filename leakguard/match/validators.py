@@ -186,7 +186,36 @@ def internal_ip(host: bytes) -> bool:
     return any(address in net for net in _INTERNAL_NETS if net.version == address.version)
 
 
+# Letter runs as a person writes words: ``Mistral``, ``For``, ``HTTP``, ``path``.
+_PIECES = re.compile(rb"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_HEX = re.compile(rb"[0-9a-fA-F]+")
+# Mean letters per piece above which a value reads as words: random base62 averages about 2
+# (``sq1OrNOR25790YL5...``), names 5 to 8 (``MistralForSequenceClassification``, ``Version10Client``).
+WORDY = 3.5
+
+
+def random_token(token: bytes) -> bool:
+    """A value shaped like a generated token, not an identifier: for keyword-proximity rules, whose
+    keyword (a provider's name) often sits next to class names, imports and dotted names.
+
+    A random base62 or hex token of 16 or more characters holds both a letter and a digit with near
+    certainty (all but 0.4 % of 32 base62 characters), and its letter runs are short; a name's
+    letter runs are words (CamelCase, snake_case, dotted, a word with a number tacked on).
+    """
+    if len(token) < 8:
+        return False
+    letters = sum(1 for c in token if 65 <= c <= 90 or 97 <= c <= 122)
+    digits = sum(1 for c in token if 48 <= c <= 57)
+    if not letters or not digits:
+        return False
+    if _HEX.fullmatch(token) is not None:
+        return True
+    pieces = _PIECES.findall(token)
+    return sum(map(len, pieces)) / len(pieces) < WORDY
+
+
 VALIDATORS: dict[str, Validator] = {
+    "random-token": random_token,
     "internal-ip": internal_ip,
     "github-checksum": github_checksum,
     "npm-checksum": npm_checksum,

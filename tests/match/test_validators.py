@@ -1,0 +1,33 @@
+"""The shared validators, each with values it must accept and values it must reject."""
+
+from __future__ import annotations
+
+import pytest
+
+from leakguard.match.validators import random_token
+
+
+@pytest.mark.parametrize("value", [
+    b"sq1OrNOR25790YL5ztgLyWNVNWxMoxr7",  # base62
+    b"a3f9c2d1e4b5a6f7c8d9e0f1a2b3c4d5",  # hex
+    b"Zt8-q2LmW_9xKp4",  # base64url
+])
+def test_random_token_accepts_generated_values(value: bytes) -> None:
+    assert random_token(value)
+
+
+@pytest.mark.parametrize("value", [
+    b"MistralForSequenceClassification",  # transformers 4.47.1, beside the word "mistral"
+    b"mistral_api_key_name",
+    b"os.path.join",
+    b"utf8Decoder",
+    b"sha256_digest_value",
+    b"getUserById",
+    b"ABCDEFGHIJKLMNOPQRSTUVWX",
+    b"handler2",
+    b"Version10Client",
+    b"abcdefabcdefabcdefabcdef",  # hex letters only: no digit
+    b"short1",
+])
+def test_random_token_rejects_identifiers(value: bytes) -> None:
+    assert not random_token(value)
