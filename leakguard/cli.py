@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -23,7 +23,9 @@ from leakguard.cli_options import AGAINST, CONFIG, OUTPUT, POLICY, REGISTRY, opt
 from leakguard.cli_targets import Fetching, resolve
 from leakguard.enums import ExitCode, Severity
 from leakguard.errors import LeakguardError, UsageError
-from leakguard.model import Source
+
+if TYPE_CHECKING:
+    from leakguard.model import Source
 
 SCAN_EXAMPLES = """\b
 Examples:
@@ -31,6 +33,7 @@ Examples:
   leakguard scan --format json -o report.json pkg-1.0.tgz
   npm pack --json | ... ; leakguard scan ./my-pkg-1.0.0.tgz
   cat build.zip | leakguard scan -           # from standard input
+  leakguard scan pypi:requests==2.32.3 --only wheel   # a published release (npm:NAME@VERSION too)
 """
 
 
@@ -159,12 +162,13 @@ def _gate(targets: Sequence[str | Source], gate: Gate, config_start: Path | None
     extra_reports = [_report_spec(spec, REPORTERS) for spec in gate.reports]
     show = sys.stderr.isatty() and not gate.quiet and not (gate.fmt != "text" and gate.output is None) \
         and "CI" not in os.environ
-    fetching = gate.fetching(show=show)
-    resolved = resolve(targets, fetching)
-    against = resolve(gate.against, fetching)
     config = _config(gate.config_path, gate.no_config, gate.fail_on, gate.codenames, gate.codenames_file,
                      start=config_start)
     baseline = load_baseline(gate.baseline_path) if gate.baseline_path is not None else None
+    # Downloads last: a bad config or baseline fails before anything is fetched.
+    fetching = gate.fetching(show=show)
+    resolved = resolve(targets, fetching)
+    against = resolve(gate.against, fetching)
     progress = _Progress() if show else None
     try:
         verdict = run_scan(resolved, config, engine=gate.engine, baseline=baseline, strict_allows=gate.strict_allows,
@@ -345,6 +349,7 @@ def npm_gate(directory: Path, **given: Any) -> None:
     """
     import tempfile
 
+    from leakguard.model import Source
     from leakguard.npm import pack
 
     with tempfile.TemporaryDirectory(prefix="leakguard-npm-") as tmp:

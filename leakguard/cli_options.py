@@ -3,6 +3,7 @@ each option is defined once, so the commands cannot drift apart. Part of the CLI
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from leakguard.enums import Severity
+from leakguard.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("text", "json", "sarif", "markdown", "github")
@@ -20,10 +22,13 @@ def _web_url(option: str, example: str) -> Callable[[click.Context, click.Parame
     """A callback that makes a non-http(s) URL a usage error naming the option, before any work."""
 
     def check(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-        if value is not None:
-            from leakguard.registry.http import usage_url
-
-            usage_url(option, value, example)
+        # Checked here, without importing leakguard.registry: a scan of local files never loads it.
+        if value is None:
+            return value
+        parts = urllib.parse.urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            shown = value if parts.password is None else value.replace(f":{parts.password}@", ":***@")
+            raise UsageError(f"{option} {shown}: expected an http(s) URL, e.g. {example}")
         return value
 
     return check

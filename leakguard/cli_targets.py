@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 import click
 
 from leakguard.errors import UsageError
-from leakguard.model import Source, human_size
 
-if TYPE_CHECKING:  # the registry (and urllib) load only when a spec is given
+if TYPE_CHECKING:  # the model and the registry load only when used: `leakguard --version` needs neither
+    from leakguard.model import Source
     from leakguard.registry import Client, Release, RemoteFile
 
 # Files a build tool drops into its output folder that are not artifacts (uv and hatch write a
@@ -41,6 +41,8 @@ def resolve(targets: Sequence[str | Source], fetching: Fetching) -> tuple[str | 
     (``pypi:requests==2.32.3 (requests-2.32.3.tar.gz)``), never by their cache path; other
     targets (and sources already named) are checked (a missing target or an empty directory is a
     usage error) and pass through."""
+    from leakguard.model import Source
+
     out: list[str | Source] = []
     specs = [t for t in targets if isinstance(t, str) and t.startswith(("npm:", "pypi:"))]
     if fetching.only and specs and not any(t.startswith("pypi:") for t in specs):
@@ -68,6 +70,7 @@ def resolve(targets: Sequence[str | Source], fetching: Fetching) -> tuple[str | 
 
 def _fetch(release: Release, session: Client, cache: Path, fetching: Fetching) -> list[Source]:
     from leakguard import registry as registries
+    from leakguard.model import Source
 
     waiting = [f for f in release.files if not registries.cached(f, cache)]
     if not fetching.quiet:
@@ -85,6 +88,8 @@ def _fetch(release: Release, session: Client, cache: Path, fetching: Fetching) -
 def announce(release: Release, cached: int) -> str:
     """``pypi:numpy==2.2.1: 55 files, 727.6 MB`` (sizes when the registry gives them all), with
     what the cache already holds and which files are yanked."""
+    from leakguard.model import human_size
+
     count = len(release.files)
     line = f"{release.spec}: {count} file{'s' if count != 1 else ''}"
     if count == 1 and release.spec.startswith("npm:"):
@@ -111,6 +116,8 @@ class _Meter:
         self.last = 0.0
 
     def __call__(self, received: int) -> None:
+        from leakguard.model import human_size
+
         self.done += received
         now = time.monotonic()
         if now - self.last < 0.1:

@@ -66,11 +66,12 @@ def test_html_base_href_moves_the_base(tmp_path: Path) -> None:
         assert len(_get("pypi:demo==1.0", index.base + "/deep/er/simple", tmp_path)) == 2
 
 
-def test_latest_skips_yanked_and_prereleases_and_a_pinned_version_takes_yanked(tmp_path: Path) -> None:
+@pytest.mark.parametrize("json_api", [True, False], ids=["pep691-json", "pep503-html"])
+def test_latest_skips_yanked_and_prereleases_and_a_pinned_version_takes_yanked(json_api: bool) -> None:
     files = {f"demo-{v}.tar.gz": sdist({"demo/__init__.py": v}, name="demo", version=v)
              for v in ("0.9", "1.0", "1.1", "2.0rc1")}
     with serve() as index:
-        index.simple_project("demo", files, yanked={"demo-1.1.tar.gz": "broken build"})
+        index.simple_project("demo", files, yanked={"demo-1.1.tar.gz": "broken build"}, json_api=json_api)
         root = index.base + "/simple"
         session = Client(retries=0)
         latest = registry.lookup("pypi:demo", index=root, client=session)
@@ -84,14 +85,25 @@ def test_latest_skips_yanked_and_prereleases_and_a_pinned_version_takes_yanked(t
     assert padded.version == "1.0" and pre.version == "2.0rc1"
 
 
-def test_only_prereleases_or_only_yanked(tmp_path: Path) -> None:
+@pytest.mark.parametrize("json_api", [True, False], ids=["pep691-json", "pep503-html"])
+def test_only_prereleases_or_only_yanked(json_api: bool) -> None:
     with serve() as index:
-        index.simple_project("pre", {"pre-1.0b1.tar.gz": SDIST})
-        index.simple_project("gone", {"gone-1.0.tar.gz": SDIST}, yanked={"gone-1.0.tar.gz": ""})
+        index.simple_project("pre", {"pre-1.0b1.tar.gz": SDIST}, json_api=json_api)
+        index.simple_project("gone", {"gone-1.0.tar.gz": SDIST}, yanked={"gone-1.0.tar.gz": ""}, json_api=json_api)
         assert registry.lookup("pypi:pre", index=index.base + "/simple", client=Client()).version == "1.0b1"
         with pytest.raises(UsageError, match="no release that is not yanked; name one with ==VERSION"):
             registry.lookup("pypi:gone", index=index.base + "/simple", client=Client())
         assert registry.lookup("pypi:gone==1.0", index=index.base + "/simple", client=Client()).files[0].yanked == ""
+
+
+def test_a_newer_major_version_of_the_json_api_is_refused() -> None:
+    with serve() as index:
+        page = index.simple_project("demo", FILES)
+        body = index.pages[page]["json"]
+        assert body is not None
+        index.pages[page]["json"] = body.replace(b'"api-version": "1.1"', b'"api-version": "2.0"')
+        with pytest.raises(ScanError, match=r"pypi:demo: the index speaks Simple API 2\.0; leakguard reads 1\.x"):
+            registry.lookup("pypi:demo", index=index.base + "/simple", client=Client())
 
 
 def test_a_file_url_that_is_not_http_is_refused(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leakguard import about
-from leakguard.errors import ScanError, UsageError
+from leakguard.errors import ScanError
 
 USER_AGENT = f"leakguard/{about.version()}"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -167,9 +167,3 @@ def _opener() -> Any:
 
     return urllib.request.build_opener(SafeRedirects)
 
-
-def usage_url(option: str, url: str, example: str) -> str:
-    """``url`` if it is an http(s) URL, else a ``UsageError`` naming the option."""
-    if not is_web(url):
-        raise UsageError(f"{option} {public(url) if '@' in url else url}: expected an http(s) URL, e.g. {example}")
-    return url
