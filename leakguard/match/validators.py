@@ -255,3 +255,6 @@ def shannon_entropy(data: bytes) -> float:
 # A value that passes one of these is key material or carries a provider checksum: the
 # placeholder filter is not applied to it (a random body may contain "here" by chance).
 STRONG_VALIDATORS = frozenset({"github-checksum", "npm-checksum", "pem-private-key", "putty-private-key"})
+# A value that passes one of these carries its provider's checksum: no test value is shaped so by
+# chance, so it is proof the credential is real, even in a test or documentation path.
+PROOF_VALIDATORS = frozenset({"github-checksum", "npm-checksum"})
