@@ -31,3 +31,20 @@ def test_random_token_accepts_generated_values(value: bytes) -> None:
 ])
 def test_random_token_rejects_identifiers(value: bytes) -> None:
     assert not random_token(value)
+
+
+@pytest.mark.parametrize("value", [
+    b"PniRTlatxdcMJaikpsFq",  # a 20-character PagerDuty-shaped key without a digit (3 % of them)
+    b"qXzTbWkRvNcLmHpYdSgF",
+])
+def test_random_token_accepts_digitless_random_values(value: bytes) -> None:
+    assert random_token(value)
+
+
+@pytest.mark.parametrize("value", [
+    b"PagerDutyIncidentAPI",  # words: 40 % vowels
+    b"CohereClientResponseHandler",
+    b"qxztbwkrvnclmhpydsgf",  # one case only: no evidence either way, and no digit
+])
+def test_random_token_rejects_digitless_words(value: bytes) -> None:
+    assert not random_token(value)
