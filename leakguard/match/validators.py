@@ -240,12 +240,30 @@ def random_token(token: bytes) -> bool:
     if _HEX.fullmatch(token) is not None:
         return True
     pieces = _PIECES.findall(token)
-    return sum(map(len, pieces)) / len(pieces) < WORDY
+    wordy = sum(map(len, pieces)) / len(pieces) >= WORDY
+    if token.lower() == token or token.upper() == token:
+        # One case only (``ZMBVNVN5LRHS86WR``): no case changes split the letters, so runs are long
+        # in random values too. Words also read by their vowels (40 % of their letters) and rarely
+        # hold four consonants in a row; random letters have fewer vowels (19 %) and such runs often.
+        if not wordy:
+            return True
+        return len(token) >= 12 and (_vowel_share(token, letters) <= MAX_SINGLE_CASE_VOWELS or _consonant_run(token) >= 4)
+    return not wordy
 
 
 _VOWELS = frozenset(b"aeiouAEIOU")
 # Vowels are about 19 % of random base62 letters and about 40 % of the letters of English words.
 MAX_RANDOM_VOWELS = 0.25
+MAX_SINGLE_CASE_VOWELS = 0.3
+_CONSONANTS = re.compile(rb"[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]+")
+
+
+def _vowel_share(token: bytes, letters: int) -> float:
+    return sum(1 for c in token if c in _VOWELS) / letters
+
+
+def _consonant_run(token: bytes) -> int:
+    return max(map(len, _CONSONANTS.findall(token)), default=0)
 
 
 def _unpronounceable(token: bytes, letters: int) -> bool:
@@ -254,7 +272,7 @@ def _unpronounceable(token: bytes, letters: int) -> bool:
     (``PniRTlatxdcMJaikpsFq``; ``PagerDutyIncidentAPI`` has 40 %)."""
     if len(token) < 16 or token.lower() == token or token.upper() == token:
         return False
-    return sum(1 for c in token if c in _VOWELS) / letters <= MAX_RANDOM_VOWELS
+    return _vowel_share(token, letters) <= MAX_RANDOM_VOWELS
 
 
 def kubeconfig_key_data(value: bytes) -> bool:

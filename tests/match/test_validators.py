@@ -48,3 +48,13 @@ def test_random_token_accepts_digitless_random_values(value: bytes) -> None:
 ])
 def test_random_token_rejects_digitless_words(value: bytes) -> None:
     assert not random_token(value)
+
+
+@pytest.mark.parametrize(("value", "random"), [
+    (b"ZMBVNVN5LRHS86WR", True),  # a Confluent-shaped key: one case, long letter runs, few vowels
+    (b"jyhuhfhylerbcuh6rlrxlqsasxnppifmczuhuivhvxk6g63kymlc", True),  # lower-case base32
+    (b"CONFLUENTAPIKEY2", False),
+    (b"confluentapikey2", False),
+])
+def test_random_token_single_case(value: bytes, random: bool) -> None:
+    assert random_token(value) is random
