@@ -247,7 +247,8 @@ def random_token(token: bytes) -> bool:
         # hold four consonants in a row; random letters have fewer vowels (19 %) and such runs often.
         if not wordy:
             return True
-        return len(token) >= 12 and (_vowel_share(token, letters) <= MAX_SINGLE_CASE_VOWELS or _consonant_run(token) >= 4)
+        reads_random = _vowel_share(token, letters) <= MAX_SINGLE_CASE_VOWELS or _consonant_run(token) >= 4
+        return len(token) >= 12 and reads_random
     return not wordy
 
 
