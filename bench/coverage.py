@@ -105,8 +105,8 @@ class RuleReport:
 
 
 def family(rule: Rule) -> str:
-    """A rule's provider family: the first part of its id (``github.pat`` -> ``github``)."""
-    return rule.id.split(".", 1)[0]
+    """A rule's provider family (``Rule.family``: the first part of its id)."""
+    return rule.family
 
 
 # -- the shape of a rule's regex --------------------------------------------------------------------

@@ -381,3 +381,9 @@ class Rule:
     # The match starts at the keyword: the regex runs anchored at each hit (re.match), not over a
     # window (re.finditer). Much cheaper for rules whose keyword is common (URL schemes).
     anchored: bool = False
+
+    @property
+    def family(self) -> str:
+        """The provider family or format the rule belongs to: its id's first part (``github.pat``
+        -> ``github``), as rule ids are ``<family>.<kind>``."""
+        return self.id.split(".", 1)[0]
