@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from leakguard.match.placeholders import is_placeholder
+from leakguard.match.validators import pem_private_key, putty_private_key
 from leakguard.model import human_size
 
 # Content checks read at most this much of a member: every marker they look for sits in the head
@@ -86,18 +87,17 @@ def _literal(value: bytes) -> bool:
 
 # RFC 7468 labels: PRIVATE KEY, RSA/EC/DSA/OPENSSH/ENCRYPTED PRIVATE KEY, PGP PRIVATE KEY BLOCK.
 _PEM_PRIVATE = re.compile(rb"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----")
-_BASE64_RUN = re.compile(rb"[A-Za-z0-9+/=]{16,}")
-_MIN_KEY_MATERIAL = 64  # base64 characters: a key body, not a "-----BEGIN PRIVATE KEY-----..." stub
 
 
 def private_key(data: bytes) -> str | None:
-    """A PEM private key block with key material in it, or a PuTTY key; certificates are fine."""
+    """A PEM private key block holding real key structure (``validators.pem_private_key``: a stub
+    or ``...`` is not a key), or a PuTTY key; certificates are fine."""
     for match in _PEM_PRIVATE.finditer(data[:HEAD]):
         end = data.find(b"-----END", match.end())
-        body = data[match.end() : end if end != -1 else match.end() + 8192]
-        if sum(len(run) for run in _BASE64_RUN.findall(body)) >= _MIN_KEY_MATERIAL:
+        block = data[match.start() : end + 64 if end != -1 else match.end() + 8192]
+        if pem_private_key(block):
             return f"{match.group(1).decode('ascii')} block"
-    if data.startswith(b"PuTTY-User-Key-File-") and b"Private-Lines:" in data[:HEAD]:
+    if data.startswith(b"PuTTY-User-Key-File-") and putty_private_key(data[:HEAD]):
         return "PuTTY private key"
     return None
 
