@@ -23,7 +23,7 @@ from typing import IO
 
 from leakguard.errors import ScanError
 from leakguard.execute import Executor, Serial
-from leakguard.facts import ArtifactResult, Embedded, Facts, MapSummary
+from leakguard.facts import ArtifactResult, Embedded, Facts, MapSummary, Measure
 from leakguard.match import analyzers, content, maps, sourcemap
 from leakguard.match.detector import Detector
 from leakguard.model import ArtifactEnd, Blob, Finding, Origin, Problem, Source, Stats, Unscanned
@@ -174,7 +174,8 @@ class Fold:
         self.findings: list[Finding] = []
         self.parts: list[Facts] = []
         self._seen: set[tuple[str, str]] = set()
-        self._sizes: dict[tuple[Origin, int], int] = {}
+        self._sizes: dict[tuple[Origin, int], Measure] = {}
+        self._digests: set[str] = set()
 
     def add(self, facts: Facts) -> None:
         """Take one task's facts (tasks arrive in walk order)."""
@@ -184,8 +185,9 @@ class Fold:
                 self._seen.add(name.key)
                 self.findings.append(name.finding)
         self._sizes.update(((origin, number), size) for origin, number, size in facts.sizes)
+        self._digests.update(facts.digests)
         if facts.maps or facts.links or facts.problems or facts.unscanned or facts.manifest is not None:
-            self.parts.append(replace(facts, findings=(), names=(), sizes=()))
+            self.parts.append(replace(facts, findings=(), names=(), sizes=(), digests=()))
 
     def finish(self, end: ArtifactEnd, detector: Detector, source: Source, stats: Stats) -> ArtifactResult:
         """Add what needs the whole artifact, and the result."""
@@ -194,7 +196,7 @@ class Fold:
         findings.extend(detector.files.finish(end.paths, end.artifact, rest.manifest))
         shipped = maps.Shipped(end.paths)
         for summary in rest.maps:
-            findings.append(maps.map_finding(self._sized(summary), shipped))
+            findings.append(maps.map_finding(self._sized(summary), shipped, frozenset(self._digests)))
         seen: set[tuple[str, str]] = set()
         for link in rest.links:
             key = (str(link.origin), link.target)
@@ -211,8 +213,9 @@ class Fold:
         """A map analyzed in parts gets its entries' sizes from the parts."""
         if not any(e.size < 0 for e in summary.embedded):
             return summary
-        embedded = tuple(replace(e, size=self._sizes[(summary.origin, n)]) if e.size < 0 else e
-                         for n, e in enumerate(summary.embedded))
+        measured = [self._sizes.get((summary.origin, n)) for n in range(len(summary.embedded))]
+        embedded = tuple(replace(e, size=m[0], digest=m[1]) if e.size < 0 and m is not None else e
+                         for e, m in zip(summary.embedded, measured, strict=True))
         return replace(summary, embedded=embedded)
 
 
