@@ -37,6 +37,7 @@ from leakguard.model import (
     Origin,
     Problem,
     Severity,
+    Source,
     Unscanned,
 )
 from leakguard.walk import compressed, detect, fs, tar, zip
@@ -59,7 +60,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 __all__ = ["Event", "Limits", "walk"]
 
 
-def walk(targets: Sequence[str], limits: Limits, stdin: IO[bytes] | None = None,
+def walk(targets: Sequence[str | Source], limits: Limits, stdin: IO[bytes] | None = None,
          exclude: Sequence[str] = (), stream: int | None = None) -> Iterator[Event]:
     """Walk every target in order. Missing targets raise ``UsageError`` before anything is read.
 
@@ -70,17 +71,18 @@ def walk(targets: Sequence[str], limits: Limits, stdin: IO[bytes] | None = None,
     With ``stream``, a ``.map`` member that declares at least that many bytes (and fits the
     window) is also yielded as ``Chunk`` events while it is read, before its ``Blob``."""
     skip = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
-    for target in targets:
-        if target != "-" and not Path(target).exists() and not Path(target).is_symlink():
-            raise UsageError(f"{target}: no such file or directory")
-    for target in targets:
-        if target == "-":
-            yield from _Walk(limits, "<stdin>", 0, skip, stream).stdin(
+    sources = [Source.of(target) for target in targets]
+    for source in sources:
+        if source.path != "-" and not Path(source.path).exists() and not Path(source.path).is_symlink():
+            raise UsageError(f"{source.path}: no such file or directory")
+    for source in sources:
+        if source.path == "-":
+            yield from _Walk(limits, source.name or "<stdin>", 0, skip, stream).stdin(
                 stdin if stdin is not None else sys.stdin.buffer)
         else:
-            path = Path(target)
+            path = Path(source.path)
             size = path.lstat().st_size if path.is_file() else 0
-            yield from _Walk(limits, target, size, skip, stream).target(path)
+            yield from _Walk(limits, source.label, size, skip, stream).target(path)
 
 
 class _Joined:
@@ -153,7 +155,7 @@ class _Walk:
             yield Unscanned(self.root, "symbolic link, not followed")
         elif path.is_dir():
             self.kind = "directory"
-            self.root = Origin((str(path),), in_directory=True)
+            self.root = Origin((self.root.artifact,), in_directory=True)
             yield from self._entries(fs.entries(path), self.root, 1, resumable=True, directory=True)
         else:
             try:
