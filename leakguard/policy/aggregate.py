@@ -26,13 +26,14 @@ def _int(finding: Finding, name: str) -> int:
 
 
 def aggregate(findings: list[Finding]) -> list[Finding]:
-    """``findings`` with the unsuppressed map findings of each artifact, rule and severity folded
-    into one, where there are two or more."""
-    groups: dict[tuple[str, str, Severity], list[Finding]] = defaultdict(list)
+    """``findings`` with the unsuppressed map findings of each artifact, rule, severity and
+    carried-over state folded into one, where there are two or more."""
+    groups: dict[tuple[str, str, Severity, bool], list[Finding]] = defaultdict(list)
     rest: list[Finding] = []
     for finding in findings:
         if finding.category is Category.SOURCE_MAP and finding.rule_id in WHAT and finding.suppression is None:
-            groups[(finding.origin.artifact, finding.rule_id, finding.severity)].append(finding)
+            # Maps the previous release had apart from new ones: what is new must show.
+            groups[(finding.origin.artifact, finding.rule_id, finding.severity, finding.carried_over)].append(finding)
         else:
             rest.append(finding)
     for group in groups.values():
