@@ -107,3 +107,6 @@ class ArtifactResult:
     problems: tuple[Problem, ...]
     unscanned: tuple[Unscanned, ...]
     stats: Stats
+    # Every member read (nested archives' members and map entries included) with its unpacked
+    # size, as (origin chain, bytes): what the release holds, for pictures of it (the HTML report).
+    layout: tuple[tuple[tuple[str, ...], int], ...] = ()

@@ -352,6 +352,8 @@ class Verdict:
     stats: Stats = field(default_factory=Stats)
     suppressed: tuple[Finding, ...] = ()
     diffs: tuple[ReleaseDiff, ...] = ()
+    # Every member read, as (origin chain, unpacked bytes): see ArtifactResult.layout.
+    layout: tuple[tuple[tuple[str, ...], int], ...] = ()
 
     @property
     def exit_code(self) -> ExitCode:

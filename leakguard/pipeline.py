@@ -115,6 +115,7 @@ class Plan:
         self.split = split  # share out large maps: only worth it when workers run in parallel
         self.end: ArtifactEnd | None = None
         self.scanned = 0
+        self.sizes: dict[tuple[str, ...], int] = {}  # bytes read per member (a large one in pieces)
 
     def tasks(self, events: Iterator[object]) -> Iterator[Task]:
         """Tasks in walk order."""
@@ -125,7 +126,9 @@ class Plan:
                 self.end = event
                 continue
             if isinstance(event, Blob):
-                self.scanned += len(event.data) if event.scan_to is None else event.scan_to - event.scan_from
+                read = (len(event.data) if event.scan_to is None else event.scan_to) - event.scan_from
+                self.scanned += read
+                self.sizes[event.origin.chain] = self.sizes.get(event.origin.chain, 0) + read
                 if len(event.data) >= ALONE_BYTES:
                     if batch:
                         yield Batch(tuple(batch), weight)
@@ -189,14 +192,17 @@ class Fold:
         if facts.maps or facts.links or facts.problems or facts.unscanned or facts.manifest is not None:
             self.parts.append(replace(facts, findings=(), names=(), sizes=(), digests=()))
 
-    def finish(self, end: ArtifactEnd, detector: Detector, source: Source, stats: Stats) -> ArtifactResult:
+    def finish(self, end: ArtifactEnd, detector: Detector, source: Source, stats: Stats,
+               sizes: dict[tuple[str, ...], int]) -> ArtifactResult:
         """Add what needs the whole artifact, and the result."""
         rest = Facts.join(self.parts)
         findings = self.findings
         findings.extend(detector.files.finish(end.paths, end.artifact, rest.manifest))
         shipped = maps.Shipped(end.paths)
-        for summary in rest.maps:
-            findings.append(maps.map_finding(self._sized(summary), shipped, frozenset(self._digests)))
+        layout = dict(sizes)
+        for summary in map(self._sized, rest.maps):
+            findings.append(maps.map_finding(summary, shipped, frozenset(self._digests)))
+            layout.update(((*summary.origin.chain, e.source), e.size) for e in summary.embedded)
         seen: set[tuple[str, str]] = set()
         for link in rest.links:
             key = (str(link.origin), link.target)
@@ -207,7 +213,8 @@ class Fold:
         identity = end.artifact.identity
         if identity:  # fingerprints name the package, not the file it came in
             findings = [replace(f, package=identity) for f in findings]
-        return ArtifactResult(source, end, tuple(findings), rest.problems, rest.unscanned, stats)
+        return ArtifactResult(source, end, tuple(findings), rest.problems, rest.unscanned, stats,
+                              tuple(layout.items()))
 
     def _sized(self, summary: MapSummary) -> MapSummary:
         """A map analyzed in parts gets its entries' sizes from the parts."""
@@ -241,4 +248,4 @@ def scan_artifact(source: str | Source, config: Config, *, detector: Detector | 
     end = plan.end
     stats = Stats(artifacts=1, members=end.artifact.members, bytes_scanned=plan.scanned,
                   seconds=time.monotonic() - started)
-    return fold.finish(end, detector, source, stats)
+    return fold.finish(end, detector, source, stats, plan.sizes)

@@ -86,6 +86,7 @@ def decide(
         stats=_stats(results),
         suppressed=tuple(f for f in ordered if f.suppression is not None),
         diffs=tuple(diffs),
+        layout=tuple(item for r in results for item in r.layout),
     )
 
 
