@@ -28,6 +28,7 @@ from leakguard.model import (
     Rule,
     Secret,
     Severity,
+    Source,
     Stats,
     Unscanned,
     Verdict,
@@ -582,7 +583,7 @@ class _Streamed:
         return _Split(self.scanner, self.blob, self.stream.workers, self.parts).get()
 
 
-def _worth_forking(targets: Sequence[str], jobs: int | None) -> bool:
+def _worth_forking(targets: Sequence[str | Source], jobs: int | None) -> bool:
     """Workers for ``--jobs N`` (N > 1), or by default when the input is large enough. Never from
     a process that runs other threads (an application embedding the library): forking it could
     copy a lock some thread holds."""
@@ -593,7 +594,7 @@ def _worth_forking(targets: Sequence[str], jobs: int | None) -> bool:
     if jobs is not None:
         return True
     total = 0
-    for target in targets:
+    for target in (Source.of(t).path for t in targets):
         if target == "-" or os.path.isdir(target):
             return True
         with contextlib.suppress(OSError):
@@ -602,7 +603,7 @@ def _worth_forking(targets: Sequence[str], jobs: int | None) -> bool:
 
 
 def collect(
-    targets: Sequence[str],
+    targets: Sequence[str | Source],
     config: Config,
     *,
     engine: str = "auto",
@@ -712,7 +713,7 @@ class _Gather:
 
 
 def scan(
-    targets: Sequence[str],
+    targets: Sequence[str | Source],
     config: Config | None = None,
     *,
     engine: str = "auto",
@@ -721,7 +722,7 @@ def scan(
     baseline: baselines.Baseline | None = None,
     strict_allows: bool = False,
     jobs: int | None = None,
-    against: Sequence[str] = (),
+    against: Sequence[str | Source] = (),
 ) -> Verdict:
     """Scan release artifacts, files or directories and decide. Raises ``UsageError`` (missing
     target), ``RuleError`` (bad rule file), ``ConfigError`` (bad baseline); damage inside artifacts

@@ -177,14 +177,18 @@ def scan(targets: tuple[str, ...], fmt: str, output: Path | None, reports: tuple
     raise _Exit(verdict.exit_code)
 
 
-def _resolve(targets: tuple[str, ...], registry: str, index_url: str) -> tuple[str, ...]:
-    """Registry specs (npm:, pypi:) become verified downloads; other targets pass through."""
+def _resolve(targets: tuple[str, ...], registry: str, index_url: str) -> tuple[Any, ...]:
+    """Registry specs (npm:, pypi:) become verified downloads, named in reports by the spec and the
+    file name (``pypi:requests==2.32.3 (requests-2.32.3.tar.gz)``), never by their cache path; other
+    targets pass through."""
     from leakguard import registry as registries
+    from leakguard.model import Source
 
-    out: list[str] = []
+    out: list[str | Source] = []
     for target in targets:
         if registries.is_spec(target):
-            out.extend(str(d.path) for d in registries.resolve(target, registry=registry, index_url=index_url))
+            out.extend(Source(str(d.path), f"{target} ({d.path.name})")
+                       for d in registries.resolve(target, registry=registry, index_url=index_url))
         else:
             out.append(target)
     return tuple(out)

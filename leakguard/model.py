@@ -59,6 +59,25 @@ class Origin:
         return SEPARATOR.join(self.chain)
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A target to scan: a local ``path`` (``-`` for standard input) and the ``name`` reports give
+    it, e.g. ``pypi:requests==2.32.3 (requests-2.32.3.tar.gz)`` for a registry download in the cache."""
+
+    path: str
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """What the artifact is called in reports: ``name``, else the path."""
+        return self.name or self.path
+
+    @staticmethod
+    def of(target: str | Source) -> Source:
+        """A ``Source`` for a plain path, or the source itself."""
+        return target if isinstance(target, Source) else Source(target)
+
+
 class Secret:
     """A matched secret value. ``repr`` and ``str`` never show it; ``reveal()`` is explicit."""
 

@@ -108,6 +108,9 @@ def test_cli_scans_specs_and_diffs_against_the_published_release(tmp_path: Path)
         assert result.returncode == 1, result.stderr
         doc = json.loads(result.stdout)
         assert [(a["name"], a["version"]) for a in doc["artifacts"]] == [("@acme/cli", "2.0.0")]
+        # Reports name the spec and the file, never the cache path.
+        assert [a["path"] for a in doc["artifacts"]] == ["npm:@acme/cli (cli-2.0.0.tgz)"]
+        assert {f["location"]["path"].split("!/")[0] for f in doc["findings"]} == {"npm:@acme/cli (cli-2.0.0.tgz)"}
         gate = run_cli("scan", "--format", "json", "--registry", reg.base, "npm:@acme/cli@2.0.0",
                        "--against", "npm:@acme/cli@1.0.0", cwd=tmp_path, env=env)
         assert [a["path"] for a in json.loads(gate.stdout)["diff"][0]["added"]] == ["package/cli.js.map"]

@@ -28,7 +28,7 @@ from typing import IO, cast
 import pathspec
 
 from leakguard.errors import UsageError
-from leakguard.model import Artifact, ArtifactEnd, Blob, Chunk, Finding, Origin, Problem, Severity, Unscanned
+from leakguard.model import Artifact, ArtifactEnd, Blob, Chunk, Finding, Origin, Problem, Severity, Source, Unscanned
 from leakguard.walk import compressed, detect, fs, names, tar, zip
 from leakguard.walk.digest import Digest
 from leakguard.walk.entry import Damage, Entry, Unsupported
@@ -47,7 +47,7 @@ MAX_LAYERS = 3
 __all__ = ["Event", "Limits", "walk"]
 
 
-def walk(targets: Sequence[str], limits: Limits, stdin: IO[bytes] | None = None,
+def walk(targets: Sequence[str | Source], limits: Limits, stdin: IO[bytes] | None = None,
          exclude: Sequence[str] = (), stream: int | None = None) -> Iterator[Event]:
     """Walk every target in order. Missing targets raise ``UsageError`` before anything is read.
 
@@ -58,14 +58,16 @@ def walk(targets: Sequence[str], limits: Limits, stdin: IO[bytes] | None = None,
     With ``stream``, a ``.map`` member that declares at least that many bytes (and fits the
     window) is also yielded as ``Chunk`` events while it is read, before its ``Blob``."""
     skip = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
-    for target in targets:
-        if target != "-" and not Path(target).exists() and not Path(target).is_symlink():
-            raise UsageError(f"{target}: no such file or directory")
-    for target in targets:
-        if target == "-":
-            yield from _Walk(limits, "<stdin>", skip, stream).stdin(stdin if stdin is not None else sys.stdin.buffer)
+    sources = [Source.of(target) for target in targets]
+    for source in sources:
+        if source.path != "-" and not Path(source.path).exists() and not Path(source.path).is_symlink():
+            raise UsageError(f"{source.path}: no such file or directory")
+    for source in sources:
+        if source.path == "-":
+            yield from _Walk(limits, source.name or "<stdin>", skip, stream).stdin(
+                stdin if stdin is not None else sys.stdin.buffer)
         else:
-            yield from _Walk(limits, target, skip, stream).target(Path(target))
+            yield from _Walk(limits, source.label, skip, stream).target(Path(source.path))
 
 
 class _Walk:
@@ -114,7 +116,7 @@ class _Walk:
             return
         if path.is_dir():
             self.kind = "directory"
-            self.root = Origin((str(path),), in_directory=True)
+            self.root = Origin((self.root.artifact,), in_directory=True)
             yield from self._entries(fs.entries(path), self.root, 1, resumable=True, directory=True)
             return
         try:
