@@ -330,10 +330,9 @@ def init(target: str | None) -> None:
 
 
 def _read_names(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read codenames file: {exc}") from None
+    from leakguard.textfile import read_text
+
+    lines = read_text(path, "codenames file").splitlines()
     return [name for line in lines if (name := line.split("#", 1)[0].strip())]
 
 
@@ -473,19 +472,22 @@ def rules_show(rule_id: str) -> None:
 
 
 @rules.command("check")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--engine", type=click.Choice(["auto", "pyahocorasick", "ahocorasick-rs"]), default="auto")
-def rules_check(engine: str) -> None:
-    """Lint the rule set: compile, ids unique, references present, examples match, negatives do not.
+def rules_check(files: tuple[Path, ...], engine: str) -> None:
+    """Lint the rule set, and your own rule FILES with it: compile, no catastrophic backtracking
+    in your regexes, ids unique, references present, examples match, negatives do not.
 
     \b
-    Example:
+    Examples:
       leakguard rules check
+      leakguard rules check rules/internal.toml
     """
     from leakguard.match import check_rule
     from leakguard.match.files import check_examples, load_file_rules
     from leakguard.ruleset import load_rules
 
-    loaded = load_rules(compile_all=True)
+    loaded = load_rules(files, compile_all=True)
     file_rules = load_file_rules(checked=True)
     problems = [p for rule in loaded for p in check_rule(rule, engine)]
     problems += [f"rules/files.toml: {p}" for rule in file_rules for p in check_examples(rule)]

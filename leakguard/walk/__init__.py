@@ -41,6 +41,7 @@ Event = Blob | Chunk | Finding | Problem | Unscanned | ArtifactEnd
 
 READ_CHUNK = 1024 * 1024
 ARTIFACT_LIMITS = frozenset({"max_total_bytes", "max_ratio", "max_members"})
+PACKED_READ = 64 * 1024
 # Compression layers inside one member (a .gz of a .gz of a .gz): real files have one.
 MAX_LAYERS = 3
 
@@ -206,7 +207,10 @@ class _Walk:
             yield from self._limit(origin, LimitHit("max_depth", f"more than {MAX_LAYERS} nested compression layers"))
             return
         ratio = Ratio(self.limits, f"a {fmt} stream")
-        inner = counting(compressed.reader(fmt, counting(stream, ratio.add_packed)), ratio.expanded)
+        # The decompressor is fed in small reads, so its ratio is known as it goes (ISA-L asks
+        # for 512 KiB at a time: a bomb would pass 100 MB before its ratio showed).
+        packed = counting(stream, ratio.add_packed, max_read=PACKED_READ)
+        inner = counting(compressed.reader(fmt, packed), ratio.expanded)
         try:
             yield from self._source(inner, origin, depth, _strip_compression(name), seekable=False, layers=layers + 1)
         except LimitHit as hit:
@@ -241,30 +245,43 @@ class _Walk:
             yield Blob(origin, data, depth)
             return
         self.budget.charge(1)
-        yield from self._pieces(data + more, stream, origin, depth, name if top else None)
+        yield from self._pieces(data, more, stream, origin, depth, name if top else None)
 
-    def _pieces(self, first: bytes, stream: IO[bytes], origin: Origin, depth: int, top_name: str | None
-                ) -> Iterator[Event]:
+    def _pieces(self, first: bytes, more: bytes, stream: IO[bytes], origin: Origin, depth: int,
+                top_name: str | None) -> Iterator[Event]:
         """A member larger than the window, as overlapping pieces; every keyword hit belongs to
-        exactly one piece and sees half the overlap of context on each side."""
+        exactly one piece and sees half the overlap of context on each side. Each piece is built
+        in one buffer (``Joined``): memory is about two windows, the piece being read and the one
+        being scanned."""
         window, overlap = self.limits.window_bytes, self.limits.window_overlap
         half = overlap // 2
-        buf, offset, lines, total, crc = first, 0, 0, len(first), compressed.crc32(first, 0)
+        whole = Joined()
+        whole.add(first)
+        whole.add(more)
+        buf, offset, lines = whole.value(), 0, 0
+        total, crc = len(buf), compressed.crc32(more, compressed.crc32(first, 0))
+        del first
         while True:
-            chunk = self._read(stream, window - len(buf) + 1) if len(buf) < window else b""
-            buf += chunk
-            total += len(chunk)
-            crc = compressed.crc32(chunk, crc)
+            whole = Joined()
+            whole.add(buf)
+            got = 0
+            if len(buf) < window:
+                for _, chunk in self._chunks(stream, window - len(buf) + 1):
+                    whole.add(chunk)
+                    got += len(chunk)
+                    crc = compressed.crc32(chunk, crc)
+            total += got
             if total > self.limits.max_member_bytes:
                 raise LimitHit("max_member_bytes", f"member larger than {self.limits.max_member_bytes:,} bytes")
-            last = not chunk and len(buf) < window
+            last = not got and len(buf) < window
             if not last:
                 peek = stream.read(1)
                 self.budget.charge(len(peek))
-                buf += peek
+                whole.add(peek)
                 total += len(peek)
                 crc = compressed.crc32(peek, crc)
                 last = not peek
+            buf = whole.value()
             scan_to = None if last else len(buf) - half
             yield Blob(origin, buf, depth, offset=offset, lines_before=lines,
                        scan_from=0 if offset == 0 else half, scan_to=scan_to)

@@ -54,7 +54,7 @@ class Manifest:
 def _npm(data: bytes) -> tuple[str | None, str | None, str | None]:
     try:
         doc = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a hostile, deeply nested package.json
         return None, None, None
     if not isinstance(doc, dict):
         return None, None, None

@@ -69,10 +69,12 @@ class Counted(io.RawIOBase):
     """``stream``, calling ``on_read`` with the size of every read (and seeking through to it);
     ``hasher`` sees every byte; ``ended`` is set once a read found the end."""
 
-    def __init__(self, stream: IO[bytes], on_read: Callable[[int], None], hasher: Any = None) -> None:
+    def __init__(self, stream: IO[bytes], on_read: Callable[[int], None], hasher: Any = None,
+                 max_read: int = 0) -> None:
         self._stream = stream
         self._on_read = on_read
         self._hasher = hasher
+        self._max_read = max_read  # if set, no read returns more (a stream may return less)
         self.ended = False
 
     def readable(self) -> bool:
@@ -93,6 +95,8 @@ class Counted(io.RawIOBase):
         return len(data)
 
     def read(self, size: int = -1) -> bytes:
+        if self._max_read and (size < 0 or size > self._max_read):
+            size = self._max_read
         data = self._stream.read(size)
         if not data and size != 0:
             self.ended = True
@@ -106,9 +110,9 @@ class Counted(io.RawIOBase):
         super().close()
 
 
-def counting(stream: IO[bytes], on_read: Callable[[int], None]) -> IO[bytes]:
-    """``stream``, calling ``on_read`` with the size of every read."""
-    return cast(IO[bytes], Counted(stream, on_read))
+def counting(stream: IO[bytes], on_read: Callable[[int], None], max_read: int = 0) -> IO[bytes]:
+    """``stream``, calling ``on_read`` with the size of every read (of at most ``max_read``)."""
+    return cast(IO[bytes], Counted(stream, on_read, max_read=max_read))
 
 
 class Guarded(io.RawIOBase):
