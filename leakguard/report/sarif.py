@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from leakguard import about
 from leakguard.model import Category, Finding, Origin, Severity, Verdict
+from leakguard.report.safe import json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # Partial fingerprint key: bump the suffix if Finding.fingerprint ever changes meaning, so GitHub
@@ -231,4 +232,4 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False) -> str
         "properties": {"verdict": verdict.status, "fail_on": verdict.fail_on.label},
     }
     doc = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
