@@ -126,8 +126,14 @@ class _Walk:
         except OSError as exc:
             yield Problem(self.root, "unreadable", f"cannot read: {exc.strerror or exc}")
             return
-        # A device or FIFO (/dev/stdin, /dev/zero, a process substitution) is read as a stream,
-        # bounded by the limits; only a regular file is seekable and gets a digest.
+        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+            # /dev/zero, /dev/urandom, a disk: no release artifact is a device, and some never end.
+            handle.close()
+            yield finding(self.root, "walk.special-file", Severity.HIGH, "target is a device file; not read")
+            yield Unscanned(self.root, "device file, not read")
+            return
+        # A FIFO or socket (a pipe, a process substitution) is read as a stream, bounded by the
+        # limits; only a regular file is seekable and gets a digest.
         regular = stat.S_ISREG(info.st_mode)
         digest = Digest(path, info.st_size) if regular else None
         try:

@@ -14,6 +14,7 @@ blocking finding. Where readers disagree it reads on, so the scan sees the union
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, cast
@@ -22,6 +23,8 @@ from leakguard.walk.entry import Damage, Entry, EntryKind
 
 BLOCK = 512
 ZERO = bytes(BLOCK)
+READ_AHEAD = 8 * 1024  # small enough that damage loses little of what comes before it
+_OCTAL = re.compile(rb"[0-7]+")
 # npm's tar (node-tar) ignores pax and GNU long-name headers larger than this (maxMetaEntrySize).
 MAX_META = 1024 * 1024
 # Header blocks (pax, GNU long name/link) that may precede one member: real archives use at most three.
@@ -54,18 +57,28 @@ class _Pending:
 class _Source:
     """The tar stream: exact reads, skips that read forward (a decompressor cannot seek), and
     bytes put back after a look ahead. Bytes the parser consumes are charged here; member data is
-    the reader's to charge (``data``)."""
+    the reader's to charge (``data``). Headers are read through a 64 KiB buffer: one call into the
+    decompressor per 128 headers, not one per header. Damage met while reading ahead is raised
+    only when the bytes before it are used up, so every member before it is still read."""
 
     def __init__(self, fileobj: IO[bytes], charge: Charge) -> None:
         self.fileobj = fileobj
         self.charge = charge
         self.offset = 0
-        self._back = b""
+        self._buf = b""
+        self._pos = 0
+        self._error: Damage | None = None
+
+    def _buffered(self) -> int:
+        return len(self._buf) - self._pos
 
     def data(self, size: int) -> bytes:
-        """Up to ``size`` bytes, not charged."""
-        if self._back:
-            data, self._back = self._back[:size], self._back[size:]
+        """Up to ``size`` bytes, not charged: buffered bytes first, then straight from the stream."""
+        if self._buffered():
+            data = self._buf[self._pos : self._pos + size]
+            self._pos += len(data)
+        elif self._error is not None:
+            raise self._error
         else:
             data = self.fileobj.read(size)
         self.offset += len(data)
@@ -73,18 +86,29 @@ class _Source:
 
     def read(self, size: int) -> bytes:
         """Exactly ``size`` bytes unless the stream ends first; charged."""
+        if self._buffered() < size and self._error is None:
+            rest = [self._buf[self._pos :]]
+            have = len(rest[0])
+            try:
+                while have < size:
+                    more = self.fileobj.read(max(READ_AHEAD, size - have))
+                    if not more:
+                        break
+                    rest.append(more)
+                    have += len(more)
+            except Damage as exc:
+                self._error = exc
+            self._buf, self._pos = b"".join(rest), 0
+        if self._buffered() < size and self._error is not None:
+            raise self._error
         data = self.data(size)
-        while 0 < len(data) < size:  # a pipe or a member stream may return less than asked
-            more = self.data(size - len(data))
-            if not more:
-                break
-            data += more
         self.charge(len(data))
         return data
 
     def put_back(self, data: bytes) -> None:
         """Return bytes read too far; they are read (and charged) again."""
-        self._back = data + self._back
+        self._buf = data + self._buf[self._pos :]
+        self._pos = 0
         self.offset -= len(data)
         self.charge(-len(data))
 
@@ -139,7 +163,7 @@ def number(field_: bytes) -> int:
     text = field_.split(b"\0", 1)[0].strip(b" ")
     if not text:
         return 0
-    if not all(48 <= c <= 55 for c in text):
+    if _OCTAL.fullmatch(text) is None:
         raise TarDamage(f"invalid number field {bytes(field_)!r}")
     return int(text, 8)
 
