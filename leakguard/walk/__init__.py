@@ -176,10 +176,16 @@ class _Walk:
         if error is not None:  # damage inside the first bytes: what came before it is still read
             stream, seekable = cast(IO[bytes], Prefixed(b"", stream, error)), False
         tail = b""
-        if seekable and detect.needs_tail(head):
-            stream.seek(-min(detect.TAIL, stream.seek(0, io.SEEK_END)), io.SEEK_END)
-            tail = stream.read(detect.TAIL)
-            stream.seek(len(head))
+        if detect.needs_tail(head):  # a zip after a prefix (a zipapp, a Chrome extension)?
+            if seekable:
+                stream.seek(-min(detect.TAIL, stream.seek(0, io.SEEK_END)), io.SEEK_END)
+                tail = stream.read(detect.TAIL)
+                stream.seek(len(head))
+            else:  # read forward: held up to the window, as a nested zip would be
+                head = head + self._read(stream, self.limits.window_bytes - len(head))
+                more = stream.read(1)
+                tail = b"" if more else head[-detect.TAIL :]
+                stream = cast(IO[bytes], Prefixed(more, stream))
         fmt = detect.sniff(head, tail)
         if not layers:  # a compression layer's promise was checked on the outer name
             yield from self._promise(origin, name, fmt, head)
@@ -198,6 +204,8 @@ class _Walk:
             elif seekable:
                 stream.seek(0)
                 events = self._zip(stream, origin, depth)
+            elif tail:
+                events = self._zip(io.BytesIO(head), origin, depth)
             else:
                 events = self._buffered_zip(head, stream, origin, depth)
             yield from self._guard(origin, events)

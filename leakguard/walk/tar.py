@@ -313,10 +313,10 @@ def _meta(kind: bytes, size: int, source: _Source, pending: _Pending) -> Iterato
     padded = size + (-size % BLOCK)
     if size > MAX_META:
         # npm's tar ignores it and reads the next header as it stands; tarfile applies it.
-        source.skip(padded)
         yield Entry("", "conflict", None,
                     f"a {'pax' if kind in (b'x', b'X', b'g') else 'GNU long-name'} header of {size:,} bytes "
                     f"(over {MAX_META:,}): npm's tar ignores it, other readers apply it; read as npm does")
+        source.skip(padded)
         return
     data = source.read(padded)
     if len(data) < padded:
