@@ -120,7 +120,8 @@ def relative_path(origin: Origin) -> str:
 
 def relative_uri(origin: Origin) -> str:
     """:func:`relative_path` as a URI reference: spaces, ``#``, ``?``, ``%`` and ``:`` percent-encoded."""
-    return quote(relative_path(origin), safe=_URI_SAFE)
+    # A name that is not UTF-8 holds its bytes as surrogates: percent-encoded as those bytes.
+    return quote(relative_path(origin), safe=_URI_SAFE, errors="surrogateescape")
 
 
 def _message(finding: Finding, redact: bool) -> str:
