@@ -212,6 +212,8 @@ def _signatures(fileobj: IO[bytes], start: int, end: int, charge: Charge) -> Ite
 
 def _entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Entry:
     mode = info.external_attr >> 16
+    if not info.filename:  # found by fuzzing: ZipInfo.is_dir() raises IndexError on it
+        return Entry("", "conflict", None, "a member with an empty name: extracting tools disagree what it is")
     if info.is_dir():
         return Entry(info.filename, "dir")
     if info.flag_bits & 0x1:  # APPNOTE 4.4.4: bit 0 = encrypted (checked first: zipfile cannot read it)
