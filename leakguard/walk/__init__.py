@@ -28,7 +28,7 @@ from typing import IO, cast
 import pathspec
 
 from leakguard.errors import UsageError
-from leakguard.model import Artifact, ArtifactEnd, Blob, Chunk, Finding, Origin, Problem, Severity, Source, Unscanned
+from leakguard.model import Artifact, ArtifactEnd, Blob, Finding, Origin, Problem, Severity, Source, Unscanned
 from leakguard.walk import compressed, detect, fs, names, tar, zip
 from leakguard.walk.digest import Digest
 from leakguard.walk.entry import Damage, Entry, Unsupported
@@ -37,7 +37,7 @@ from leakguard.walk.kinds import Manifest
 from leakguard.walk.limits import Budget, LimitHit, Limits, Ratio
 from leakguard.walk.streams import Counted, Joined, Prefixed, counting
 
-Event = Blob | Chunk | Finding | Problem | Unscanned | ArtifactEnd
+Event = Blob | Finding | Problem | Unscanned | ArtifactEnd
 
 READ_CHUNK = 1024 * 1024
 ARTIFACT_LIMITS = frozenset({"max_total_bytes", "max_ratio", "max_members"})
@@ -49,15 +49,12 @@ __all__ = ["Event", "Limits", "walk"]
 
 
 def walk(targets: Sequence[str | Source], limits: Limits, stdin: IO[bytes] | None = None,
-         exclude: Sequence[str] = (), stream: int | None = None) -> Iterator[Event]:
+         exclude: Sequence[str] = ()) -> Iterator[Event]:
     """Walk every target in order. Missing targets raise ``UsageError`` before anything is read.
 
     ``exclude`` holds gitignore-style patterns of member paths (inside the artifact, members of
     nested archives joined with ``/``) that are never read; the ledger lists them as skipped by
-    policy. Structural findings (unsafe names, links, device files) still apply to them.
-
-    With ``stream``, a ``.map`` member that declares at least that many bytes (and fits the
-    window) is also yielded as ``Chunk`` events while it is read, before its ``Blob``."""
+    policy. Structural findings (unsafe names, links, device files) still apply to them."""
     skip = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     sources = [Source.of(target) for target in targets]
     for source in sources:
@@ -65,20 +62,18 @@ def walk(targets: Sequence[str | Source], limits: Limits, stdin: IO[bytes] | Non
             raise UsageError(f"{source.path}: no such file or directory")
     for source in sources:
         if source.path == "-":
-            yield from _Walk(limits, source.name or "<stdin>", skip, stream).stdin(
+            yield from _Walk(limits, source.name or "<stdin>", skip).stdin(
                 stdin if stdin is not None else sys.stdin.buffer)
         else:
-            yield from _Walk(limits, source.label, skip, stream).target(Path(source.path))
+            yield from _Walk(limits, source.label, skip).target(Path(source.path))
 
 
 class _Walk:
     """The walk of one target: its budget, its manifest and the member paths it has seen."""
 
-    def __init__(self, limits: Limits, name: str, skip: pathspec.GitIgnoreSpec | None = None,
-                 stream: int | None = None) -> None:
+    def __init__(self, limits: Limits, name: str, skip: pathspec.GitIgnoreSpec | None = None) -> None:
         self.limits = limits
         self.skip = skip
-        self.stream = stream
         self.budget = Budget(limits)
         self.root = Origin((name,))
         self.manifest = Manifest()
@@ -169,7 +164,7 @@ class _Walk:
     # -- content of unknown format ---------------------------------------------------------------
 
     def _source(self, stream: IO[bytes], origin: Origin, depth: int, name: str, *, seekable: bool,
-                top: bool = False, size: int | None = None, layers: int = 0) -> Iterator[Event]:
+                top: bool = False, layers: int = 0) -> Iterator[Event]:
         """Bytes from a stream: sniff them, then open the container or scan them as content.
         ``seekable`` streams (a file target) are opened in place; others are read forward."""
         head, error = self._head(stream)
@@ -190,7 +185,7 @@ class _Walk:
         if not layers:  # a compression layer's promise was checked on the outer name
             yield from self._promise(origin, name, fmt, head)
         if fmt is None:
-            yield from self._plain(head, stream, origin, depth, name, top=top, size=size)
+            yield from self._plain(head, stream, origin, depth, name, top=top)
         elif fmt in detect.COMPRESSED:
             yield from self._layer(fmt, cast(IO[bytes], Prefixed(head, stream)), origin, depth, name, layers)
         elif depth >= self.limits.max_depth:
@@ -233,22 +228,13 @@ class _Walk:
         except Damage as exc:
             yield Problem(origin, "corrupt", f"{fmt} stream is corrupt: {exc}")
 
-    def _plain(self, head: bytes, stream: IO[bytes], origin: Origin, depth: int, name: str, *, top: bool,
-               size: int | None) -> Iterator[Event]:
+    def _plain(self, head: bytes, stream: IO[bytes], origin: Origin, depth: int, name: str, *, top: bool
+               ) -> Iterator[Event]:
         """Content: one ``Blob`` up to the window, overlapping pieces past it."""
         window = self.limits.window_bytes
-        streaming = self.stream is not None and size is not None and self.stream <= size <= window
-        streaming = streaming and name.endswith(".map")
-        first = min(READ_CHUNK, window)
-        if 0 < len(head) < first:  # chunks of one size, the sniffed head in the first
-            head += self._read(stream, first - len(head))
         whole = Joined()
         whole.add(head)
-        if streaming and head:
-            yield Chunk(origin, 0, head, size or 0, depth)
-        for offset, chunk in self._chunks(stream, limit=window - len(head), start=len(head)):
-            if streaming:
-                yield Chunk(origin, offset, chunk, size or 0, depth)
+        for _, chunk in self._chunks(stream, limit=window - len(head), start=len(head)):
             whole.add(chunk)
         data = whole.value()
         more = stream.read(1)
@@ -383,7 +369,7 @@ class _Walk:
                 if self.kind == "directory":
                     stream = counting(stream, self.budget.read_raw)
                 yield from self._source(stream, origin, depth, entry.name, seekable=self.kind == "directory",
-                                        top=top, size=entry.size)
+                                        top=top)
         except LimitHit as hit:
             self._artifact_wide(hit)
             yield from self._limit(origin, hit)
