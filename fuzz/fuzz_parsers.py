@@ -19,10 +19,8 @@ into tests/hostile/crashes/ and it becomes a regression test.
 from __future__ import annotations
 
 import io
-import json
 import sys
 import tempfile
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,18 +113,7 @@ def test_one_input(data: bytes) -> None:
         target(data[1:])
     except (Damage, LimitHit, LeakguardError):
         return
-    except json.JSONDecodeError as exc:
-        if not known(exc):
-            raise
 
-
-def known(exc: BaseException) -> bool:
-    """A crash already filed and owned elsewhere, so that a run goes on to find new ones: the
-    source-map parser raises JSONDecodeError on a truncated map or one with raw control
-    characters (issue 22, fixed by the source-map parser's rewrite in issue 21). Remove this once
-    that lands."""
-    frames = [f.filename for f in traceback.extract_tb(exc.__traceback__) if "/leakguard/" in f.filename]
-    return isinstance(exc, json.JSONDecodeError) and bool(frames) and frames[-1].endswith("match/sourcemap.py")
 
 
 if __name__ == "__main__":

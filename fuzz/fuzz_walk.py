@@ -10,9 +10,7 @@ into tests/hostile/crashes/ and it becomes a regression test (tests/hostile/test
 from __future__ import annotations
 
 import io
-import json
 import sys
-import traceback
 
 import atheris
 
@@ -31,21 +29,9 @@ def test_one_input(data: bytes) -> None:
         verdict = scan(["-"], CONFIG, stdin=io.BytesIO(data), jobs=1)
     except LeakguardError:
         return
-    except json.JSONDecodeError as exc:
-        if not known(exc):
-            raise
-        return
+
     if verdict.problems and verdict.exit_code is ExitCode.PASS:
         raise AssertionError("a problem was reported but the verdict is pass")
-
-
-def known(exc: BaseException) -> bool:
-    """A crash already filed and owned elsewhere, so that a run goes on to find new ones: the
-    source-map parser raises JSONDecodeError on a truncated map or one with raw control
-    characters (issue 22, fixed by the source-map parser's rewrite in issue 21). Remove this once
-    that lands."""
-    frames = [f.filename for f in traceback.extract_tb(exc.__traceback__) if "/leakguard/" in f.filename]
-    return isinstance(exc, json.JSONDecodeError) and bool(frames) and frames[-1].endswith("match/sourcemap.py")
 
 
 if __name__ == "__main__":
