@@ -241,14 +241,12 @@ class _Walk:
         if not more:
             if top:
                 self.manifest.offer(name, data, directory=self.kind == "directory")
-                self.sizes[name] = (len(data), compressed.crc32(data, 0))
             yield Blob(origin, data, depth)
             return
         self.budget.charge(1)
-        yield from self._pieces(data, more, stream, origin, depth, name if top else None)
+        yield from self._pieces(data, more, stream, origin, depth)
 
-    def _pieces(self, first: bytes, more: bytes, stream: IO[bytes], origin: Origin, depth: int,
-                top_name: str | None) -> Iterator[Event]:
+    def _pieces(self, first: bytes, more: bytes, stream: IO[bytes], origin: Origin, depth: int) -> Iterator[Event]:
         """A member larger than the window, as overlapping pieces; every keyword hit belongs to
         exactly one piece and sees half the overlap of context on each side. Each piece is built
         in one buffer (``Joined``): memory is about two windows, the piece being read and the one
@@ -259,7 +257,7 @@ class _Walk:
         whole.add(first)
         whole.add(more)
         buf, offset, lines = whole.value(), 0, 0
-        total, crc = len(buf), compressed.crc32(more, compressed.crc32(first, 0))
+        total = len(buf)
         del first
         while True:
             whole = Joined()
@@ -269,7 +267,6 @@ class _Walk:
                 for _, chunk in self._chunks(stream, window - len(buf) + 1):
                     whole.add(chunk)
                     got += len(chunk)
-                    crc = compressed.crc32(chunk, crc)
             total += got
             if total > self.limits.max_member_bytes:
                 raise LimitHit("max_member_bytes", f"member larger than {self.limits.max_member_bytes:,} bytes")
@@ -279,15 +276,12 @@ class _Walk:
                 self.budget.charge(len(peek))
                 whole.add(peek)
                 total += len(peek)
-                crc = compressed.crc32(peek, crc)
                 last = not peek
             buf = whole.value()
             scan_to = None if last else len(buf) - half
             yield Blob(origin, buf, depth, offset=offset, lines_before=lines,
                        scan_from=0 if offset == 0 else half, scan_to=scan_to)
             if last:
-                if top_name is not None:
-                    self.sizes[top_name] = (total, crc)
                 return
             keep = len(buf) - overlap
             lines += buf.count(b"\n", 0, keep)
@@ -368,8 +362,14 @@ class _Walk:
                     stream = counting(raw, Ratio(self.limits, "a member", entry.packed).expanded)
                 if self.kind == "directory":
                     stream = counting(stream, self.budget.read_raw)
+                sized = _Sized() if top else None
+                if sized is not None:  # size and CRC-32 of what extracting writes, for release diffs
+                    counted = Counted(stream, _ignore, sized)
+                    stream = cast(IO[bytes], counted)
                 yield from self._source(stream, origin, depth, entry.name, seekable=self.kind == "directory",
                                         top=top)
+                if sized is not None and counted.ended:
+                    self.sizes[entry.name] = (sized.size, sized.crc)
         except LimitHit as hit:
             self._artifact_wide(hit)
             yield from self._limit(origin, hit)
@@ -442,6 +442,24 @@ class _Walk:
         expected = "/".join(sorted(promise))
         yield finding(origin, "walk.format-mismatch", Severity.HIGH,
                        f"name promises {expected} but the content is {actual}; scanned by content")
+
+
+class _Sized:
+    """Size and CRC-32 of the bytes that pass, fed as ``Counted``'s hasher."""
+
+    __slots__ = ("crc", "size")
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.crc = 0
+
+    def update(self, data: bytes) -> None:
+        self.size += len(data)
+        self.crc = compressed.crc32(data, self.crc)
+
+
+def _ignore(_size: int) -> None:
+    pass
 
 
 def _strip_compression(name: str) -> str:
