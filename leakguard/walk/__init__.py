@@ -21,7 +21,7 @@ import io
 import os
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, cast
 
@@ -32,15 +32,14 @@ from leakguard.model import Artifact, ArtifactEnd, Blob, Finding, Origin, Proble
 from leakguard.walk import compressed, detect, fs, names, tar, zip
 from leakguard.walk.digest import Digest
 from leakguard.walk.entry import Damage, Entry, Unsupported
-from leakguard.walk.judge import finding, structure
+from leakguard.walk.judge import artifact_wide, finding, limit, promise, structure
 from leakguard.walk.kinds import Manifest
 from leakguard.walk.limits import Budget, LimitHit, Limits, Ratio
+from leakguard.walk.reader import Reader
 from leakguard.walk.streams import Counted, Joined, Prefixed, counting
 
 Event = Blob | Finding | Problem | Unscanned | ArtifactEnd
 
-READ_CHUNK = 1024 * 1024
-ARTIFACT_LIMITS = frozenset({"max_total_bytes", "max_ratio", "max_members"})
 PACKED_READ = 64 * 1024
 # Compression layers inside one member (a .gz of a .gz of a .gz): real files have one.
 MAX_LAYERS = 3
@@ -75,6 +74,7 @@ class _Walk:
         self.limits = limits
         self.skip = skip
         self.budget = Budget(limits)
+        self.reader = Reader(limits, self.budget)
         self.root = Origin((name,))
         self.manifest = Manifest()
         self.paths: set[str] = set()
@@ -87,23 +87,16 @@ class _Walk:
 
     def target(self, path: Path) -> Iterator[Event]:
         """The events of a file or directory target, ending with its ``ArtifactEnd``."""
-        yield from self._bounded(self._target(path))
+        yield from _bounded(self._target(path), lambda: self.root)
         yield self._end()
 
     def stdin(self, stream: IO[bytes]) -> Iterator[Event]:
         """The events of standard input, read forward only, ending with its ``ArtifactEnd``."""
         hasher = hashlib.sha256()
         counted = Counted(stream, self.budget.read_raw, hasher)
-        yield from self._bounded(self._source(cast(IO[bytes], counted), self.root, 0, "", seekable=False))
+        yield from _bounded(self._source(cast(IO[bytes], counted), self.root, 0, "", seekable=False), lambda: self.root)
         self.sha256 = hasher.hexdigest() if counted.ended else None
         yield self._end()
-
-    def _bounded(self, events: Iterator[Event]) -> Iterator[Event]:
-        """An artifact-wide limit ends the artifact's walk with one finding at its root."""
-        try:
-            yield from events
-        except LimitHit as hit:
-            yield from self._limit(self.root, hit)
 
     def _target(self, path: Path) -> Iterator[Event]:
         if path.is_symlink():
@@ -167,7 +160,7 @@ class _Walk:
                 top: bool = False, layers: int = 0) -> Iterator[Event]:
         """Bytes from a stream: sniff them, then open the container or scan them as content.
         ``seekable`` streams (a file target) are opened in place; others are read forward."""
-        head, error = self._head(stream)
+        head, error = self.reader.head(stream)
         if error is not None:  # damage inside the first bytes: what came before it is still read
             stream, seekable = cast(IO[bytes], Prefixed(b"", stream, error)), False
         tail = b""
@@ -177,20 +170,20 @@ class _Walk:
                 tail = stream.read(detect.TAIL)
                 stream.seek(len(head))
             else:  # read forward: held up to the window, as a nested zip would be
-                head = head + self._read(stream, self.limits.window_bytes - len(head))
+                head = head + self.reader.read(stream, self.limits.window_bytes - len(head))
                 more = stream.read(1)
                 tail = b"" if more else head[-detect.TAIL :]
                 stream = cast(IO[bytes], Prefixed(more, stream))
         fmt = detect.sniff(head, tail)
         if not layers:  # a compression layer's promise was checked on the outer name
-            yield from self._promise(origin, name, fmt, head)
+            yield from promise(origin, name, fmt, head)
         if fmt is None:
             yield from self._plain(head, stream, origin, depth, name, top=top)
         elif fmt in detect.COMPRESSED:
             yield from self._layer(fmt, cast(IO[bytes], Prefixed(head, stream)), origin, depth, name, layers)
         elif depth >= self.limits.max_depth:
             deeper = f"archives nested deeper than {self.limits.max_depth} levels"
-            yield from self._limit(origin, LimitHit("max_depth", deeper))
+            yield from limit(origin, LimitHit("max_depth", deeper))
         else:
             if depth == 0:
                 self.kind = "archive"
@@ -213,7 +206,7 @@ class _Walk:
             yield finding(origin, "walk.unsupported-format", Severity.HIGH, f"{fmt}-compressed data cannot be scanned")
             return
         if layers >= MAX_LAYERS:
-            yield from self._limit(origin, LimitHit("max_depth", f"more than {MAX_LAYERS} nested compression layers"))
+            yield from limit(origin, LimitHit("max_depth", f"more than {MAX_LAYERS} nested compression layers"))
             return
         ratio = Ratio(self.limits, f"a {fmt} stream")
         # The decompressor is fed in small reads, so its ratio is known as it goes (ISA-L asks
@@ -223,8 +216,8 @@ class _Walk:
         try:
             yield from self._source(inner, origin, depth, _strip_compression(name), seekable=False, layers=layers + 1)
         except LimitHit as hit:
-            self._artifact_wide(hit)
-            yield from self._limit(origin, hit)
+            artifact_wide(hit)
+            yield from limit(origin, hit)
         except Damage as exc:
             yield Problem(origin, "corrupt", f"{fmt} stream is corrupt: {exc}")
 
@@ -234,7 +227,7 @@ class _Walk:
         window = self.limits.window_bytes
         whole = Joined()
         whole.add(head)
-        for _, chunk in self._chunks(stream, limit=window - len(head), start=len(head)):
+        for _, chunk in self.reader.chunks(stream, limit=window - len(head), start=len(head)):
             whole.add(chunk)
         data = whole.value()
         more = stream.read(1)
@@ -244,49 +237,7 @@ class _Walk:
             yield Blob(origin, data, depth)
             return
         self.budget.charge(1)
-        yield from self._pieces(data, more, stream, origin, depth)
-
-    def _pieces(self, first: bytes, more: bytes, stream: IO[bytes], origin: Origin, depth: int) -> Iterator[Event]:
-        """A member larger than the window, as overlapping pieces; every keyword hit belongs to
-        exactly one piece and sees half the overlap of context on each side. Each piece is built
-        in one buffer (``Joined``): memory is about two windows, the piece being read and the one
-        being scanned."""
-        window, overlap = self.limits.window_bytes, self.limits.window_overlap
-        half = overlap // 2
-        whole = Joined()
-        whole.add(first)
-        whole.add(more)
-        buf, offset, lines = whole.value(), 0, 0
-        total = len(buf)
-        del first
-        while True:
-            whole = Joined()
-            whole.add(buf)
-            got = 0
-            if len(buf) < window:
-                for _, chunk in self._chunks(stream, window - len(buf) + 1):
-                    whole.add(chunk)
-                    got += len(chunk)
-            total += got
-            if total > self.limits.max_member_bytes:
-                raise LimitHit("max_member_bytes", f"member larger than {self.limits.max_member_bytes:,} bytes")
-            last = not got and len(buf) < window
-            if not last:
-                peek = stream.read(1)
-                self.budget.charge(len(peek))
-                whole.add(peek)
-                total += len(peek)
-                last = not peek
-            buf = whole.value()
-            scan_to = None if last else len(buf) - half
-            yield Blob(origin, buf, depth, offset=offset, lines_before=lines,
-                       scan_from=0 if offset == 0 else half, scan_to=scan_to)
-            if last:
-                return
-            keep = len(buf) - overlap
-            lines += buf.count(b"\n", 0, keep)
-            offset += keep
-            buf = buf[keep:]
+        yield from self.reader.pieces(data, more, stream, origin, depth)
 
     # -- containers ----------------------------------------------------------------------------
 
@@ -295,8 +246,8 @@ class _Walk:
         try:
             yield from events
         except LimitHit as hit:
-            self._artifact_wide(hit)
-            yield from self._limit(origin, hit)
+            artifact_wide(hit)
+            yield from limit(origin, hit)
         except Unsupported as exc:
             yield Problem(origin, "unsupported", f"archive uses an unsupported feature: {exc}")
         except Damage as exc:
@@ -317,7 +268,7 @@ class _Walk:
         """A zip read forward (a member, a pipe): it needs random access, so it is held whole,
         which only a zip up to the window may be."""
         window = self.limits.window_bytes
-        data = head + self._read(stream, window - len(head))
+        data = head + self.reader.read(stream, window - len(head))
         if stream.read(1):
             raise LimitHit("max_member_bytes", f"nested zip larger than the {window:,}-byte window cannot be "
                            "opened in memory; scan it as a file of its own")
@@ -371,8 +322,8 @@ class _Walk:
                 if sized is not None and counted.ended:
                     self.sizes[entry.name] = (sized.size, sized.crc)
         except LimitHit as hit:
-            self._artifact_wide(hit)
-            yield from self._limit(origin, hit)
+            artifact_wide(hit)
+            yield from limit(origin, hit)
         except Unsupported as exc:  # a compression method the library cannot decode
             yield Unscanned(origin, f"unsupported compression: {exc}")
             yield finding(origin, "walk.unsupported-format", Severity.HIGH, f"cannot decompress member: {exc}")
@@ -384,64 +335,13 @@ class _Walk:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _head(self, stream: IO[bytes]) -> tuple[bytes, Damage | None]:
-        """The first block, to sniff, and more while it is zeros (a tar may start with zero blocks);
-        damage in them is returned, to be raised where it is met. Small reads: a decompressor that
-        fails loses what it produced in the same read, and what came before the damage counts."""
-        whole = Joined()
-        size = 0
-        try:
-            while size < detect.HEAD:
-                block = self._read(stream, 512)
-                whole.add(block)
-                size += len(block)
-                if len(block) < 512 or block.count(0) != 512:
-                    break
-        except Damage as exc:
-            return whole.value(), exc
-        return whole.value(), None
-
-    def _read(self, stream: IO[bytes], limit: int | None = None) -> bytes:
-        """Read to the end (or ``limit`` bytes), charging the budget as bytes actually arrive."""
-        whole = Joined()
-        for _, chunk in self._chunks(stream, limit):
-            whole.add(chunk)
-        return whole.value()
-
-    def _chunks(self, stream: IO[bytes], limit: int | None = None, start: int = 0) -> Iterator[tuple[int, bytes]]:
-        """``(offset, chunk)`` to the end (or ``limit`` bytes), each charged before it is used."""
-        cap = self.limits.max_member_bytes
-        total = start
-        end = None if limit is None else start + limit
-        while end is None or total < end:
-            chunk = stream.read(READ_CHUNK if end is None else min(READ_CHUNK, end - total))
-            if not chunk:
-                return
-            total += len(chunk)
-            self.budget.charge(len(chunk))
-            if total > cap:
-                raise LimitHit("max_member_bytes", f"member larger than {cap:,} bytes")
-            yield total - len(chunk), chunk
-
-    @staticmethod
-    def _artifact_wide(hit: LimitHit) -> None:
-        """Limits of the whole artifact (bytes, ratio, members) end its walk: re-raise them to the
-        target, which reports one finding, instead of one per remaining member."""
-        if hit.limit in ARTIFACT_LIMITS:
-            raise hit
-
-    def _limit(self, origin: Origin, hit: LimitHit) -> Iterator[Event]:
-        yield Unscanned(origin, f"limit reached: {hit.detail}")
-        yield finding(origin, "walk.limit", Severity.CRITICAL, hit.advice())
-
-    def _promise(self, origin: Origin, name: str, fmt: str | None, head: bytes) -> Iterator[Event]:
-        promise = detect.promised(name)
-        if promise is None or fmt in promise:
-            return
-        actual = fmt if fmt is not None else ("empty" if not head else "not an archive")
-        expected = "/".join(sorted(promise))
-        yield finding(origin, "walk.format-mismatch", Severity.HIGH,
-                       f"name promises {expected} but the content is {actual}; scanned by content")
+def _bounded(events: Iterator[Event], root: Callable[[], Origin]) -> Iterator[Event]:
+    """An artifact-wide limit ends the artifact's walk with one finding at its root (asked for at
+    the end: a directory target's root is set once the walk starts)."""
+    try:
+        yield from events
+    except LimitHit as hit:
+        yield from limit(root(), hit)
 
 
 class _Sized:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from leakguard.model import Category, Finding, Origin, Problem, Severity, Unscanned
-from leakguard.walk import names
+from leakguard.walk import detect, names
 from leakguard.walk.entry import Entry
+from leakguard.walk.limits import LimitHit
 
 
 def finding(origin: Origin, rule: str, severity: Severity, message: str) -> Finding:
@@ -44,3 +45,30 @@ def structure(entry: Entry, origin: Origin) -> Iterator[Finding | Problem | Unsc
             yield finding(origin, "walk.special-file", Severity.HIGH, "member of an unknown type")
         case "file" | "dir" | "conflict":
             pass
+
+
+ARTIFACT_LIMITS = frozenset({"max_total_bytes", "max_ratio", "max_members"})
+
+
+def artifact_wide(hit: LimitHit) -> None:
+    """Limits of the whole artifact (bytes, ratio, members) end its walk: re-raise them to the
+    target, which reports one finding, instead of one per remaining member."""
+    if hit.limit in ARTIFACT_LIMITS:
+        raise hit
+
+
+def limit(origin: Origin, hit: LimitHit) -> Iterator[Finding | Unscanned]:
+    """A limit reached: the part not scanned, and the blocking finding naming the key to raise."""
+    yield Unscanned(origin, f"limit reached: {hit.detail}")
+    yield finding(origin, "walk.limit", Severity.CRITICAL, hit.advice())
+
+
+def promise(origin: Origin, name: str, fmt: str | None, head: bytes) -> Iterator[Finding]:
+    """A name whose extension promises another format than the content has."""
+    promised = detect.promised(name)
+    if promised is None or fmt in promised:
+        return
+    actual = fmt if fmt is not None else ("empty" if not head else "not an archive")
+    expected = "/".join(sorted(promised))
+    yield finding(origin, "walk.format-mismatch", Severity.HIGH,
+                  f"name promises {expected} but the content is {actual}; scanned by content")
