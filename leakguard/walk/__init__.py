@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -237,6 +238,10 @@ class _Walk:
             yield Blob(origin, data, depth)
             return
         self.budget.charge(1)
+        if _looks_like_map(name, data):  # only a whole map is analysed as one: fail closed
+            yield finding(origin, "walk.limit", Severity.CRITICAL,
+                          f"source map larger than the {window:,}-byte window: scanned in pieces for credentials "
+                          "but not analysed as a source map; a map this large should not ship")
         yield from self.reader.pieces(data, more, stream, origin, depth)
 
     # -- containers ----------------------------------------------------------------------------
@@ -342,6 +347,16 @@ def _bounded(events: Iterator[Event], root: Callable[[], Origin]) -> Iterator[Ev
         yield from events
     except LimitHit as hit:
         yield from limit(root(), hit)
+
+
+_MAP_START = re.compile(rb"^(?:\xef\xbb\xbf|\)\]\}'[^\n]*\n)?\s*\{")  # after a BOM or an XSSI guard
+_MAP_KEY = re.compile(rb'"(?:sources|sourcesContent|mappings)"\s*:')
+
+
+def _looks_like_map(name: str, data: bytes) -> bool:
+    """A source map by name, or a JSON object with a map's keys in its first 64 KiB."""
+    head = data[:65536]
+    return name.endswith(".map") or (_MAP_START.match(head) is not None and _MAP_KEY.search(head) is not None)
 
 
 class _Sized:

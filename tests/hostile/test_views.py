@@ -205,3 +205,19 @@ def tarfile_with(members: dict[str, bytes]) -> bytes:
             info.size = len(value)
             archive.addfile(info, io.BytesIO(value))
     return raw.getvalue()
+
+
+def test_source_map_larger_than_the_window_blocks(tmp_path: Path) -> None:
+    """Only a whole map is analysed as one: a larger map still has its pieces scanned for
+    credentials, and blocks (found by name or by its keys)."""
+    import dataclasses
+
+    from leakguard.walk.limits import Limits
+
+    limits = dataclasses.replace(Limits(), window_bytes=256 * 1024, window_overlap=16 * 1024)
+    body = b'{"version": 3, "sources": ["../src/a.ts"], "sourcesContent": ["' + b"x" * 400_000 + b'"]}'
+    for name in ("package/cli.js.map", "package/bundle.json"):
+        data = npm_tarball({name.removeprefix("package/"): body})
+        verdict = scan([str(write(tmp_path, "big-1.0.0.tgz", data))], Config(limits=limits), jobs=1)
+        assert ("walk.limit", name) in _rules(verdict)
+        assert any("not analysed as a source map" in f.message for f in verdict.blocking)
