@@ -11,8 +11,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "leakguard"
 # module -> what it may use, and why
 ALLOWED = {
     "subprocess": {"leakguard/npm.py"},  # `leakguard npm` runs `npm pack`, as a publish would
-    "urllib": {"leakguard/registry.py"},  # only for npm:/pypi: registry specs
-    "http": {"leakguard/registry.py"},
+    # only for npm:/pypi: registry specs, and all of it in the one module that makes requests
+    "urllib": {"leakguard/registry/http.py"},
+    "http": {"leakguard/registry/http.py"},
     "socket": set(),
     "ssl": set(),
     # tasks and answers between the scan and the workers it forked, as ProcessPoolExecutor pickles
