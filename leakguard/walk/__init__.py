@@ -314,8 +314,9 @@ class _Walk:
         try:
             with entry.open() as raw:
                 stream: IO[bytes] = raw
-                if entry.packed is not None:
-                    stream = counting(raw, Ratio(self.limits, "a member", entry.packed).expanded)
+                if entry.packed is not None:  # read in small steps: zipfile reads its input as far as asked
+                    ratio = Ratio(self.limits, "a member", entry.packed)
+                    stream = counting(raw, ratio.expanded, max_read=PACKED_READ)
                 if self.kind == "directory":
                     stream = counting(stream, self.budget.read_raw)
                 sized = _Sized() if top else None
