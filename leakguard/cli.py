@@ -43,9 +43,17 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit()
 
 
+def debugging(argv: Sequence[str] = ()) -> bool:
+    """``leakguard --debug ...`` or ``LEAKGUARD_DEBUG=1``: print the traceback of an unexpected
+    error, and of every internal error a scan met."""
+    return os.environ.get("LEAKGUARD_DEBUG", "").lower() in ("1", "true", "yes") or "--debug" in argv[:1]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the version and exit.")
+@click.option("--debug", is_flag=True, expose_value=False, callback=lambda ctx, _p, v: ctx.meta.update(debug=v),
+              help="Print the traceback of an unexpected error (also LEAKGUARD_DEBUG=1).")
 def cli() -> None:
     """leakguard: stop secrets and source code from leaking through package releases.
 
@@ -212,6 +220,7 @@ def _gate(targets: Sequence[str | Source], gate: Gate, config_start: Path | None
     finally:
         if progress is not None:
             progress.close()
+    _traces(verdict.problems)
     color = not gate.no_color and gate.output is None and gate.fmt == "text" and sys.stdout.isatty() \
         and "NO_COLOR" not in os.environ
     render: dict[str, Any] = {"redact": not gate.show_secrets, "color": color}
@@ -276,6 +285,14 @@ def _baseline_scan(targets: tuple[str, ...], config_path: Path | None, no_config
         raise LeakguardError(f"{first.origin}: {first.kind}: {first.detail}; baseline not written")
     return [*verdict.blocking, *verdict.reported, *(f for f in verdict.suppressed if f.suppression and
                                                     f.suppression.kind == "baseline")]
+
+
+def _traces(problems: Sequence[Any]) -> None:
+    """With ``--debug``, the traceback of every internal error the scan met (on stderr)."""
+    if click.get_current_context().find_root().meta.get("debug") or debugging():
+        for problem in problems:
+            if problem.trace:
+                click.echo(f"leakguard: {problem.origin}: {problem.detail}\n{problem.trace.rstrip()}", err=True)
 
 
 def _terminal() -> bool:
@@ -504,7 +521,7 @@ def rules_check(files: tuple[Path, ...], engine: str) -> None:
       leakguard rules check rules/internal.toml
     """
     from leakguard.match import check_rule
-    from leakguard.match.files import check_examples, load_file_rules
+    from leakguard.match.filerules import check_examples, load_file_rules
     from leakguard.ruleset import load_rules
 
     loaded = load_rules(files, compile_all=True)
@@ -523,6 +540,7 @@ def rules_check(files: tuple[Path, ...], engine: str) -> None:
 def _rule_doc(rule: Any) -> dict[str, Any]:
     return {
         "id": rule.id,
+        "family": rule.family,
         "title": rule.title,
         "category": rule.category.value,
         "severity": rule.severity.label,
@@ -553,9 +571,10 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated
 
 
-def _handle(run: Callable[[], object]) -> int:
-    """The one error handler: known errors print one line; unknown ones ask for a bug report.
-    Ctrl-C exits 130 and SIGTERM 143, without a traceback and without half-written files."""
+def _handle(run: Callable[[], object], *, debug: bool = False) -> int:
+    """The one error handler: known errors print one line; unknown ones ask for a bug report (with
+    ``debug``, after their traceback). Ctrl-C exits 130 and SIGTERM 143, without a traceback and
+    without half-written files."""
     previous = signal.getsignal(signal.SIGTERM)
     with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
         signal.signal(signal.SIGTERM, _on_sigterm)
@@ -582,7 +601,11 @@ def _handle(run: Callable[[], object]) -> int:
         return 130
     except BrokenPipeError:
         return int(ExitCode.SCAN_ERROR)
-    except Exception as exc:  # the last resort: never a traceback
+    except Exception as exc:  # the last resort: a traceback only when asked for
+        if debug:
+            import traceback
+
+            click.echo(traceback.format_exc().rstrip(), err=True)
         click.echo(
             f"leakguard: unexpected error ({type(exc).__name__}); this is a bug in leakguard, "
             "please report it with the command you ran",
@@ -599,7 +622,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code. As a process of its own (``argv`` is None: the
     ``leakguard`` script, ``python -m leakguard``) it does not return: see ``_leave``."""
     args = list(sys.argv[1:] if argv is None else argv)
-    code = _handle(lambda: cli.main(args=args, prog_name="leakguard", standalone_mode=False))
+    code = _handle(lambda: cli.main(args=args, prog_name="leakguard", standalone_mode=False),
+                   debug=debugging(args))
     if argv is None:
         _leave(code)
     return code

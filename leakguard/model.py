@@ -210,11 +210,39 @@ class Finding:
     carried_over: bool = False
     # Inline allow comments on the finding's line (see InlineAllow).
     allows: tuple[InlineAllow, ...] = ()
+    # The package's identity from its own metadata (``npm:@acme/tool``, ``pypi:acme-tool``), when
+    # it declares one: what fingerprints name instead of the artifact's file name.
+    package: str = ""
+    # Facts the policy weighs, as (name, value) pairs: ``proof`` (why the value is known real: a
+    # provider checksum, a live-mode prefix), a map's ``files``/``bytes``/``from``, ``also`` (rule
+    # ids merged into this finding), ``fixture`` (the test or docs path it was lowered for).
+    evidence: tuple[tuple[str, str], ...] = ()
+    # Findings this one stands for (one finding for many maps of an artifact).
+    related: tuple[Finding, ...] = ()
+
+    def fact(self, name: str) -> str | None:
+        """The first value of an evidence ``name``, or None."""
+        return next((value for key, value in self.evidence if key == name), None)
 
     @property
     def fingerprint(self) -> str:
-        """rule id + location without artifact version + sha256 of the secret (or the key)."""
-        parts = [self.rule_id, versionless(self.origin.artifact), *self.origin.chain[1:]]
+        """rule id + package (its identity, else the artifact's name without version) + member path +
+        sha256 of the secret (or the key). Renaming the file or piping it on stdin keeps it."""
+        return self._digest(self.package or versionless(self.origin.artifact))
+
+    @property
+    def legacy_fingerprint(self) -> str:
+        """The fingerprint by the artifact's file name that leakguard used before package identities;
+        baselines and allow entries written then still match it."""
+        return self._digest(versionless(self.origin.artifact))
+
+    def fingerprints(self) -> tuple[str, ...]:
+        """Every fingerprint an exception may name this finding by."""
+        current, legacy = self.fingerprint, self.legacy_fingerprint
+        return (current,) if current == legacy else (current, legacy)
+
+    def _digest(self, artifact: str) -> str:
+        parts = [self.rule_id, artifact, *self.origin.chain[1:]]
         parts.append(self.secret.digest() if self.secret is not None else self.key)
         return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
@@ -254,6 +282,18 @@ class Artifact:
     members: int
     bytes: int
     license: str | None = None
+    repository: str | None = None  # where the package says its source is published
+
+    @property
+    def identity(self) -> str:
+        """The package as its metadata names it (``npm:NAME``, ``pypi:normalised-name``), or ""."""
+        if not self.name:
+            return ""
+        if self.kind == "npm":
+            return f"npm:{self.name}"
+        if self.kind in ("wheel", "sdist"):
+            return "pypi:" + re.sub(r"[-_.]+", "-", self.name).lower()  # PEP 503 normalisation
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +352,8 @@ class Verdict:
     stats: Stats = field(default_factory=Stats)
     suppressed: tuple[Finding, ...] = ()
     diffs: tuple[ReleaseDiff, ...] = ()
+    # Every member read, as (origin chain, unpacked bytes): see ArtifactResult.layout.
+    layout: tuple[tuple[tuple[str, ...], int], ...] = ()
 
     @property
     def exit_code(self) -> ExitCode:
@@ -402,3 +444,12 @@ class Rule:
     # The match starts at the keyword: the regex runs anchored at each hit (re.match), not over a
     # window (re.finditer). Much cheaper for rules whose keyword is common (URL schemes).
     anchored: bool = False
+    # A match alone shows the credential is real, not a test value: a live-mode prefix
+    # (``sk_live_``), a key pair. Such a finding is never lowered as a fixture.
+    proves_real: bool = False
+
+    @property
+    def family(self) -> str:
+        """The provider family or format the rule belongs to: its id's first part (``github.pat``
+        -> ``github``), as rule ids are ``<family>.<kind>``."""
+        return self.id.split(".", 1)[0]

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from leakguard import rulecache
 from leakguard.errors import RuleError
 from leakguard.match import redos
-from leakguard.match.validators import VALIDATORS
 from leakguard.model import BytesPattern, Category, LazyPattern, Rule, Severity
 from leakguard.textfile import parsed, read_text
 
@@ -36,7 +35,7 @@ _ALLOWED_KEYS = frozenset(
     {
         "id", "title", "category", "severity", "keywords", "regex", "secret-group", "min-entropy",
         "validator", "paths", "window", "references", "examples", "negative-examples",
-        "no-keywords-reason", "anchored",
+        "no-keywords-reason", "anchored", "proves-real",
     }
 )
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)+$")
@@ -63,6 +62,7 @@ class RuleSpec:
     no_keywords_reason: str | None
     source: str
     anchored: bool = False
+    proves_real: bool = False
 
 
 def _str_tuple(raw: Mapping[str, Any], key: str, where: str, rule_id: str) -> tuple[str, ...]:
@@ -120,6 +120,7 @@ def parse_spec(raw: Mapping[str, Any], where: str) -> RuleSpec:
         no_keywords_reason=optional("no-keywords-reason", str),
         source=where,
         anchored=_flag(raw, "anchored", where, rule_id),
+        proves_real=_flag(raw, "proves-real", where, rule_id),
     )
 
 
@@ -134,6 +135,18 @@ def count_groups(regex: str) -> int:
     return sum(1 for token in _GROUP_TOKENS.finditer(regex) if token.group()[0] == "(")
 
 
+def _labels(spec: RuleSpec) -> tuple[Severity, Category]:
+    try:
+        severity = Severity.parse(spec.severity)
+    except ValueError as exc:
+        raise RuleError.in_rule(spec.source, spec.id, f"severity: {exc}") from None
+    try:
+        return severity, Category(spec.category)
+    except ValueError:
+        known = ", ".join(c.value for c in Category)
+        raise RuleError.in_rule(spec.source, spec.id, f"category: expected one of {known}") from None
+
+
 def compile_spec(spec: RuleSpec, *, lazy: bool = False) -> Rule:
     """Turn a spec into a compiled rule, or raise ``RuleError`` naming file and rule. With ``lazy``
     (the packaged rules) the regex is compiled on first use instead."""
@@ -141,14 +154,7 @@ def compile_spec(spec: RuleSpec, *, lazy: bool = False) -> Rule:
     def fail(problem: str) -> RuleError:
         return RuleError.in_rule(spec.source, spec.id, problem)
 
-    try:
-        severity = Severity.parse(spec.severity)
-    except ValueError as exc:
-        raise fail(f"severity: {exc}") from None
-    try:
-        category = Category(spec.category)
-    except ValueError:
-        raise fail(f"category: expected one of {', '.join(c.value for c in Category)}") from None
+    severity, category = _labels(spec)
     pattern: BytesPattern
     if lazy:
         pattern = LazyPattern(spec.regex.encode("utf-8"))
@@ -171,8 +177,6 @@ def compile_spec(spec: RuleSpec, *, lazy: bool = False) -> Rule:
         group = 1 if groups else 0
     if not 0 <= group <= groups:
         raise fail(f"secret-group {group} but the regex has {groups} groups")
-    if spec.validator is not None and spec.validator not in VALIDATORS:
-        raise fail(f"validator: unknown {spec.validator!r}; known: {', '.join(sorted(VALIDATORS))}")
     if not 1 <= spec.window <= MAX_WINDOW:
         raise fail(f"window: expected 1..{MAX_WINDOW}")
     if not spec.references:
@@ -196,6 +200,7 @@ def compile_spec(spec: RuleSpec, *, lazy: bool = False) -> Rule:
         negative_examples=spec.negative_examples,
         source=spec.source,
         anchored=spec.anchored,
+        proves_real=spec.proves_real,
     )
 
 

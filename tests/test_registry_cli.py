@@ -141,7 +141,6 @@ def test_baseline_commands_take_registry_specs(tmp_path: Path) -> None:
     assert ungated.returncode == 1 and gated.returncode == 0, gated.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="fingerprints by package identity: lead")
 def test_against_a_published_release_carries_findings_over(tmp_path: Path) -> None:
     def release(version: str) -> bytes:
         return npm_tarball({"lib/settings.js": f"module.exports = '{TOKEN}';\n"}, name="@acme/cli", version=version)

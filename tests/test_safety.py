@@ -16,10 +16,12 @@ ALLOWED = {
     "http": {"leakguard/registry/http.py"},
     "socket": set(),
     "ssl": set(),
-    # tasks and answers between the scan and the workers it forked, as ProcessPoolExecutor pickles
-    # them: produced by this process image only, never read from a file, a pipe of another
-    # program or the network
-    "pickle": {"leakguard/pool.py"},
+    # worker processes: forked from the scan itself, in the executor that owns them; tasks and
+    # answers are pickled by concurrent.futures over the pool's own pipes, produced by this process
+    # image only, never read from a file, a pipe of another program or the network
+    "concurrent": {"leakguard/execute/processes.py"},
+    "multiprocessing": {"leakguard/execute/processes.py"},
+    "pickle": set(),
     "marshal": set(),
     "ctypes": set(),
 }
