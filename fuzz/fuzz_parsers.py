@@ -9,7 +9,7 @@ The first byte of an input picks the target, the rest is its data:
     2 gzip     3 bzip2   4 xz   5 lzma      walk.compressed.reader, read to the end
     6 map      a source map, through the whole scan (the analyzer finds it by content)
     7 config   policy.config.load_file      8 baseline  policy.baseline.load
-    9 rules    ruleset.parse_file, then match.redos.risk on each regex
+    9 rules    ruleset.parse_file, then redos.risk on each regex
 
 A crash is any exception other than those the module raises on purpose for bad input (the
 walker's ``Damage`` and ``LimitHit``, leakguard's errors). Copy a crashing input for the walker
@@ -27,9 +27,9 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
+    from leakguard import redos
     from leakguard.app import scan
     from leakguard.errors import LeakguardError
-    from leakguard.match import redos
     from leakguard.model import ExitCode
     from leakguard.policy import baseline
     from leakguard.policy.config import Config, load_file

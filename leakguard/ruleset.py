@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from leakguard import rulecache
+from leakguard import redos, rulecache
 from leakguard.errors import RuleError
-from leakguard.match import redos
 from leakguard.model import BytesPattern, Category, LazyPattern, Rule, Severity
 from leakguard.textfile import parsed, read_text
 

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable
 from re import _parser as sre_parse  # type: ignore[attr-defined]  # literal extraction for the prefilter
 
+from leakguard import redos
 from leakguard.errors import ConfigError
-from leakguard.match import redos
 from leakguard.model import Category, Rule, Severity
 
 # A camelCase transition is a boundary: the letter before is lower-case, the one after upper-case.

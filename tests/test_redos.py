@@ -1,10 +1,10 @@
-"""The static check for catastrophic backtracking in a user's regex (match/redos.py)."""
+"""The static check for catastrophic backtracking in a user's regex (leakguard/redos.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from leakguard.match.redos import risk
+from leakguard.redos import risk
 
 REFUSED = [r"(a+)+", r"(\w+\s?)*x", r"(a|ab)+", r"(a|a)*", r"(\d|1x)*", r"(.*)*", r"(?:x|y?)+", rb"(a+)+",
            r"(a+){20}", r"((ab)*c)+"]
