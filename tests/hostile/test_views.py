@@ -185,8 +185,11 @@ def test_a_bug_is_not_reported_as_a_corrupt_archive(tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(names, "extracted", broken)
     path = write(tmp_path, "a.tgz", npm_tarball({"a.js": "1"}))
-    with pytest.raises(KeyError):  # propagates: the CLI reports it as a bug (exit 3), not as damage
-        scan([str(path)], Config(), jobs=1)
+    # The walker does not catch it: the scan reports the artifact as an internal error (exit 3).
+    verdict = scan([str(path)], Config(), jobs=1)
+    assert verdict.exit_code is ExitCode.SCAN_ERROR
+    assert [p.kind for p in verdict.problems] == ["internal"]
+    assert "internal error (KeyError)" in verdict.problems[0].detail
 
 
 def test_deeply_nested_package_json_does_not_crash(tmp_path: Path) -> None:
