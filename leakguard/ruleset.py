@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from leakguard import rulecache
+from leakguard import redos, rulecache
 from leakguard.errors import RuleError
 from leakguard.model import BytesPattern, Category, LazyPattern, Rule, Severity
+from leakguard.textfile import parsed, read_text
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -205,7 +206,7 @@ def compile_spec(spec: RuleSpec, *, lazy: bool = False) -> Rule:
 def parse_file(text: str, where: str, *, lazy: bool = False) -> list[Rule]:
     """Parse and compile every rule of one TOML file (``lazy``: see ``compile_spec``)."""
     try:
-        data = tomllib.loads(text)
+        data = parsed(tomllib.loads, text, where, "rule file", RuleError)
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{where}: not valid TOML: {exc}") from None
     return parse_doc(data, where, lazy=lazy)
@@ -260,9 +261,10 @@ def load_rules(extra: Iterable[Path] = (), *, compile_all: bool = False) -> tupl
     use, unless ``compile_all`` (``leakguard rules check``)."""
     rules = list(_packaged(not compile_all))
     for path in extra:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise RuleError(f"{path}: cannot read rule file: {exc.strerror}") from None
-        rules.extend(parse_file(text, str(path)))
+        loaded = parse_file(read_text(path, "rule file", RuleError), str(path))
+        for rule in loaded:  # a user's regex runs over attacker-controlled text: no catastrophic backtracking
+            why = redos.risk(rule.pattern.pattern)
+            if why is not None:
+                raise RuleError.in_rule(str(path), rule.id, f"regex {redos.advice(why)}")
+        rules.extend(loaded)
     return _check_unique(rules)

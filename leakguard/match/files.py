@@ -96,7 +96,7 @@ def npm_manifest(data: bytes) -> dict[str, Any] | None:
     rules that depend on it)."""
     try:
         doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: a hostile, deeply nested file
         return None
     return doc if isinstance(doc, dict) else None
 
