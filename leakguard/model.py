@@ -190,6 +190,8 @@ class InlineAllow:
     selector: str
     reason: str
     distance: int = 0
+    at: int = -1  # the comment's member offset and 1-based column, for a finding about the comment
+    column: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +221,8 @@ class Finding:
     evidence: tuple[tuple[str, str], ...] = ()
     # Findings this one stands for (one finding for many maps of an artifact).
     related: tuple[Finding, ...] = ()
+    # The text before and after the value on its line, other values redacted (match.context).
+    context: tuple[str, str] | None = None
 
     def fact(self, name: str) -> str | None:
         """The first value of an evidence ``name``, or None."""

@@ -134,7 +134,7 @@ def test_baseline_commands_take_registry_specs(tmp_path: Path) -> None:
         pruned = run_cli("baseline", "prune", "b.json", *spec, cwd=tmp_path, env=env)
         gated = run_cli("scan", "--baseline", "b.json", *spec, cwd=tmp_path, env=env)
         ungated = run_cli("scan", *spec, cwd=tmp_path, env=env)
-    assert created.returncode == 0 and "baseline: 1 entries written to b.json" in created.stderr, created.stderr
+    assert created.returncode == 0 and "baseline: 1 entry written to b.json" in created.stderr, created.stderr
     assert updated.returncode == 0 and "0 entries added" in updated.stderr
     assert pruned.returncode == 0 and "0 entries pruned" in pruned.stderr
     assert TOKEN not in (tmp_path / "b.json").read_text()

@@ -103,7 +103,7 @@ def entries(detector: Detector, origin: Origin, depth: int, literals: Iterable[L
 def skeleton(detector: Detector, blob: Blob, parsed: SourceMap) -> Facts:
     """The map outside its entries and mappings (sources, names, unknown keys), matched as text."""
     found = detector.matcher.scan(blob, parsed.skeleton())
-    return Facts(findings=tuple(inline.annotate(f, blob.data) for f in found))
+    return Facts(findings=tuple(inline.annotated(found, blob.data)))
 
 
 def text(detector: Detector, blob: Blob, prepared: content.Prepared) -> Step:

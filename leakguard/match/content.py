@@ -51,9 +51,8 @@ class Prepared:
         return prescan.at(marker) if prescan is not None else None
 
 
-def _annotated(findings: Iterable[Finding], view: Blob) -> Iterator[Finding]:
-    for finding in findings:
-        yield inline.annotate(finding, view.data, view.offset)
+def _annotated(findings: Iterable[Finding], view: Blob) -> list[Finding]:
+    return inline.annotated(findings, view.data, view.offset)
 
 
 def text(detector: Detector, blob: Blob, prepared: Prepared | None = None, *, path: bool = True) -> Facts:
@@ -74,8 +73,8 @@ def text(detector: Detector, blob: Blob, prepared: Prepared | None = None, *, pa
             findings.extend(hashed(det, child))
     if decode.binary(blob):  # UTF-16LE strings of binaries (resources, .NET, .node): every content rule
         for wide, strings in decode.utf16_strings(blob):
-            findings.extend(inline.annotate(f, wide.data, wide.offset) for f in det.matcher.scan(wide, strings)
-                            if decode.within(f.span, strings))
+            findings.extend(_annotated((f for f in det.matcher.scan(wide, strings) if decode.within(f.span, strings)),
+                                       wide))
     return Facts(findings=tuple(findings), names=tuple(path_names(det, blob)) if path else ())
 
 

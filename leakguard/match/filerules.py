@@ -29,7 +29,7 @@ KINDS: tuple[str, ...] = ("npm", "wheel", "sdist", "archive", "directory", "file
 
 _ALLOWED_KEYS = frozenset({
     "id", "title", "category", "severity", "reason", "patterns", "content", "when", "kinds", "aggregate",
-    "references", "examples", "negative-examples",
+    "references", "examples", "negative-examples", "fix", "suppress",
 })
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)+$")
 _CATEGORIES = (Category.SENSITIVE_FILE, Category.SOURCE_CODE)
@@ -130,6 +130,8 @@ def parse_spec(raw: Mapping[str, Any], where: str = WHERE) -> FileRuleSpec:
             raise fail(f"{key}: expected a list of non-empty strings")
         return tuple(value)
 
+    for key in ("fix", "suppress"):  # what reports advise (leakguard.catalogue reads them)
+        optional(key)
     aggregate = raw.get("aggregate", False)
     if not isinstance(aggregate, bool):
         raise fail("aggregate: expected true or false")

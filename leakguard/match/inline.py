@@ -1,4 +1,5 @@
-"""``leakguard:allow RULE-ID reason`` comments: found next to a finding and recorded on it as facts.
+"""``leakguard:allow RULE-ID reason`` comments: found next to a finding and recorded on it as facts,
+with the finding's context (``match.context``): what its line says, read while its bytes are at hand.
 
 Detection only reads them; whether one suppresses its finding is the policy's decision
 (``leakguard.policy.decide``), which also judges their reasons and how far they are from it.
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable, Sequence
 
+from leakguard.match import context
 from leakguard.model import Finding, InlineAllow
 
 MARK = b"leakguard:allow"
@@ -28,15 +31,24 @@ def directives(data: bytes, start: int, end: int) -> tuple[InlineAllow, ...]:
     for match in _INLINE.finditer(data, line_start, line_end):
         reason = (match.group(2) or b"").decode("utf-8", "replace").strip()
         distance = max(0, match.start() - end, start - match.end())
-        found.append(InlineAllow(match.group(1).decode("ascii"), reason, distance))
+        found.append(InlineAllow(match.group(1).decode("ascii"), reason, distance, match.start(),
+                                 match.start() - line_start + 1))
     return tuple(found)
 
 
-def annotate(finding: Finding, data: bytes, offset: int = 0) -> Finding:
-    """``finding`` with the allow comments on its line in ``data`` (whose first byte is at member
-    offset ``offset``)."""
+def annotate(finding: Finding, data: bytes, offset: int = 0, others: Sequence[Finding] = ()) -> Finding:
+    """``finding`` with what its line in ``data`` (whose first byte is at member offset ``offset``)
+    says about it: the allow comments on it, and its context (``others``: the findings of the same
+    bytes, whose values the context must not show either)."""
     span = finding.span
     if span is None:
         return finding
-    found = directives(data, span.start - offset, span.end - offset)
-    return dataclasses.replace(finding, allows=found) if found else finding
+    found = tuple(dataclasses.replace(a, at=a.at + offset)
+                  for a in directives(data, span.start - offset, span.end - offset))
+    return dataclasses.replace(finding, allows=found, context=context.around(finding, data, offset, others))
+
+
+def annotated(findings: Iterable[Finding], data: bytes, offset: int = 0) -> list[Finding]:
+    """``annotate`` for every finding of the same bytes."""
+    found = list(findings)
+    return [annotate(f, data, offset, found) for f in found]

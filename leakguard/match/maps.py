@@ -114,6 +114,11 @@ class Shipped:
 EMBEDDED = "source-map.embedded-sources"
 
 
+def _files(count: int, kind: str) -> str:
+    """``1 first-party source file``, ``2 first-party source files``."""
+    return f"{count:,} {kind} source file{'' if count == 1 else 's'}"
+
+
 def map_finding(summary: MapSummary, shipped: Shipped, digests: frozenset[str] = frozenset()) -> Finding:
     """One finding per map: what it embeds, and whether the package ships those sources as files
     (the same content, by sha256, under any path: bundlers rename and move what they read).
@@ -134,21 +139,22 @@ def map_finding(summary: MapSummary, shipped: Shipped, digests: frozenset[str] =
         size = sum(e.size for e in hidden)
         where = ", ".join(d for d, _ in Counter(_top_dir(e.source) for e in hidden).most_common(3))
         return Finding(EMBEDDED, Category.SOURCE_MAP, Severity.HIGH, origin,
-                       f"{name} embeds {len(hidden):,} first-party source files ({human_size(size)}) from {where} "
+                       f"{name} embeds {_files(len(hidden), 'first-party')} ({human_size(size)}) from {where} "
                        f"that are not shipped in the package",
                        evidence=(("files", str(len(hidden))), ("bytes", str(size)), ("from", where)))
     if first:
         size = sum(e.size for e in first)
         return Finding("source-map.shipped-sources", Category.SOURCE_MAP, Severity.LOW, origin,
-                       f"{name} embeds {len(first):,} first-party source files ({human_size(size)}) "
+                       f"{name} embeds {_files(len(first), 'first-party')} ({human_size(size)}) "
                        f"that also ship as files", evidence=(("files", str(len(first))), ("bytes", str(size))))
     if summary.embedded:
         size = sum(e.size for e in summary.embedded)
         return Finding("source-map.third-party-sources", Category.SOURCE_MAP, Severity.LOW, origin,
-                       f"{name} embeds {len(summary.embedded):,} third-party source files only",
+                       f"{name} embeds {_files(len(summary.embedded), 'third-party')} only",
                        evidence=(("files", str(len(summary.embedded))), ("bytes", str(size))))
     return Finding("source-map.no-content", Category.SOURCE_MAP, Severity.LOW, origin,
-                   f"{name} is a source map of {summary.sources:,} sources without sourcesContent",
+                   f"{name} is a source map of {summary.sources:,} source{'' if summary.sources == 1 else 's'} "
+                   "without sourcesContent",
                    evidence=(("files", "0"), ("bytes", "0")))
 
 

@@ -45,7 +45,8 @@ def _one(group: list[Finding]) -> Finding:
     maps = sorted(group, key=lambda f: (-_int(f, "bytes"), str(f.origin)))
     first = maps[0]
     files, size = sum(_int(f, "files") for f in maps), sum(_int(f, "bytes") for f in maps)
-    largest = ", ".join(f"{f.origin.inner} ({_int(f, 'files'):,} files, {human_size(_int(f, 'bytes'))})"
+    largest = ", ".join(f"{f.origin.inner} ({_int(f, 'files'):,} file{'' if _int(f, 'files') == 1 else 's'}, "
+                        f"{human_size(_int(f, 'bytes'))})"
                         for f in maps[:SHOWN])
     more = f", and {len(maps) - SHOWN:,} more" if len(maps) > SHOWN else ""
     embeds = f"embed {files:,} {WHAT[first.rule_id]} ({human_size(size)})" if files else "embed no sources"

@@ -11,12 +11,14 @@ evidence of intent the package gives (README's source-map table):
 | sets ``public-sources = true`` in its leakguard config     | low      |
 
 Sources it also ships as files, and third-party sources, are low where the map is found.
-A codename listed in ``public-codenames`` is already public: info, never blocking.
+A codename listed in ``public-codenames`` is already public: info, never blocking. A limit the
+walker reached (``walk.limit``) names where its key is set: the config file in use, or none.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from leakguard.model import Artifact, Category, Finding, Severity
 from leakguard.policy.config import Config
@@ -36,11 +38,16 @@ class Evidence:
     def __init__(self, config: Config) -> None:
         self.public_sources = config.public_sources
         self.public = frozenset(normalise(n) for n in config.public_codenames)
+        self.limits = limits_table(config.source)
 
     def weigh(self, finding: Finding, artifact: Artifact | None) -> Finding:
         """``finding`` with the severity its evidence calls for."""
         if finding.rule_id == EMBEDDED:
             return self._embedded(finding, artifact)
+        if finding.rule_id == "walk.limit" and finding.fact("limit") is not None:
+            return dataclasses.replace(finding, evidence=(*finding.evidence, ("limits", self.limits)),
+                                       message=f"{finding.message}; raise it in {self.limits} if this artifact "
+                                               "is legitimate")
         if finding.category is Category.CODENAME and finding.secret is not None and self.public:
             name = normalise(finding.secret.reveal().decode("utf-8", "replace"))
             if name in self.public:
@@ -70,3 +77,13 @@ class Evidence:
         if kind == "osi":
             return Severity.HIGH, f"; the licence ({licence}) is open but the package names no public repository", facts
         return Severity.HIGH, f"; the licence ({licence}) is not an open-source licence", facts
+
+
+def limits_table(source: Path | None) -> str:
+    """Where the walker's limits are set for this run: ``[tool.leakguard.limits]`` of the
+    pyproject.toml in use, ``[limits]`` of the .leakguard.toml in use, or where one would go."""
+    if source is None:
+        return "a [tool.leakguard.limits] table of pyproject.toml (no config file is in use)"
+    if source.name == "pyproject.toml":
+        return f"[tool.leakguard.limits] of {source}"
+    return f"[limits] of {source}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from leakguard.model import MemberChange, Verdict, human_size
+from leakguard.redact import shown
 from leakguard.report.json import diff_dict, finding_dict
 from leakguard.report.safe import clean, json_text
 
@@ -34,12 +35,10 @@ def render_text(verdict: Verdict, *, redact: bool = True) -> str:
         out.append(f"  unpacked size {human_size(diff.old_size)} -> {human_size(diff.new_size)} ({_signed(growth)})")
         out.append("")
     fresh = [f for f in (*verdict.blocking, *verdict.reported) if f.fingerprint in new_fps]
-    out.append(f"{len(fresh)} finding{'s' if len(fresh) != 1 else ''} new in this release")
+    out.append(f"{len(fresh):,} finding{'s' if len(fresh) != 1 else ''} new in this release")
     for finding in fresh:
-        secret = ""
-        if finding.secret is not None:
-            value = finding.secret.redacted() if redact else finding.secret.reveal().decode("utf-8", "replace")
-            secret = f": {value}"
+        value = shown(finding, redact=redact)
+        secret = f": {value}" if value is not None else ""
         out.append(f"  {finding.severity.name:<8} {finding.rule_id}  {finding.origin}  {finding.message}{secret}")
     return "\n".join(clean(line) for line in out) + "\n"
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Literal, assert_never
 
 from leakguard.model import Finding, Origin, Verdict
+from leakguard.redact import shown
+from leakguard.report.advice import next_step
 from leakguard.report.safe import clean
 from leakguard.report.sarif import level, relative_path
 
@@ -58,9 +60,9 @@ def _line(command: Command, message: str, *, origin: Origin | None = None, line:
 
 
 def _finding(finding: Finding, *, blocking: bool, redact: bool) -> str:
-    message = finding.message
-    if finding.secret is not None:
-        message += ": " + (finding.secret.redacted() if redact else finding.secret.reveal().decode("utf-8", "replace"))
+    value = shown(finding, redact=redact)
+    # The runner shows a message's lines as they are: the next step goes on a line of its own.
+    message = finding.message + (f": {value}" if value is not None else "") + f"\nNext: {next_step(finding)}"
     span = finding.span
     return _line(_command(finding, blocking), message, origin=finding.origin, line=span.line if span else None,
                  col=span.column if span else None, title=finding.rule_id)

@@ -6,13 +6,16 @@ import json
 from typing import Any
 
 from leakguard.model import Finding, MemberChange, ReleaseDiff, Verdict
+from leakguard.redact import shown
+from leakguard.report.advice import next_step
 from leakguard.report.safe import json_text
 
 VERSION = 1
 
 
-def finding_dict(finding: Finding, *, blocking: bool, redact: bool) -> dict[str, Any]:
-    """One finding as the report shows it. The secret appears only when ``redact`` is False."""
+def finding_dict(finding: Finding, *, blocking: bool, redact: bool, context: bool = False) -> dict[str, Any]:
+    """One finding as the report shows it, with its next step. The secret appears only when ``redact``
+    is False; the line around it (redacted) only with ``context``."""
     span = finding.span
     out: dict[str, Any] = {
         "rule": finding.rule_id,
@@ -31,11 +34,13 @@ def finding_dict(finding: Finding, *, blocking: bool, redact: bool) -> dict[str,
             if finding.suppression is not None else None
         ),
         "carried_over": finding.carried_over,
+        "next_step": next_step(finding),
     }
-    if finding.secret is not None:
-        out["secret"] = (
-            finding.secret.redacted() if redact else finding.secret.reveal().decode("utf-8", "replace")
-        )
+    value = shown(finding, redact=redact)
+    if value is not None:
+        out["secret"] = value
+    if context and finding.context is not None:
+        out["context"] = finding.context[0] + (value or "") + finding.context[1]
     if finding.evidence:  # facts the policy weighed (a name given twice lists both values)
         evidence: dict[str, str] = {}
         for key, value in finding.evidence:
@@ -67,8 +72,8 @@ def diff_dict(diff: ReleaseDiff) -> dict[str, Any]:
     }
 
 
-def render(verdict: Verdict, *, redact: bool = True, color: bool = False) -> str:
-    """The whole verdict as indented JSON."""
+def render(verdict: Verdict, *, redact: bool = True, color: bool = False, context: bool = False) -> str:
+    """The whole verdict as indented JSON (``context``: each finding's line, redacted)."""
     del color  # JSON has no colour
     doc = {
         "version": VERSION,
@@ -88,9 +93,9 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False) -> str
             }
             for a in verdict.artifacts
         ],
-        "findings": [finding_dict(f, blocking=True, redact=redact) for f in verdict.blocking]
-        + [finding_dict(f, blocking=False, redact=redact) for f in verdict.reported]
-        + [finding_dict(f, blocking=False, redact=redact) for f in verdict.suppressed],
+        "findings": [finding_dict(f, blocking=True, redact=redact, context=context) for f in verdict.blocking]
+        + [finding_dict(f, blocking=False, redact=redact, context=context)
+           for f in (*verdict.reported, *verdict.suppressed)],
         "errors": [{"path": str(p.origin), "message": f"{p.kind}: {p.detail}"} for p in verdict.problems],
         "unscanned": [
             {"path": str(u.origin), "reason": u.reason, "by_policy": u.by_policy} for u in verdict.unscanned

@@ -11,6 +11,8 @@ import re
 from typing import Literal
 
 from leakguard.model import Finding, Origin, Verdict, human_size
+from leakguard.redact import shown
+from leakguard.report.advice import next_step
 from leakguard.report.safe import clean
 from leakguard.report.sarif import relative_artifact
 
@@ -68,14 +70,22 @@ def _location(finding: Finding) -> str:
 
 def _evidence(finding: Finding, redact: bool) -> str:
     message = text(finding.message)
-    if finding.secret is not None:
-        value = finding.secret.redacted() if redact else finding.secret.reveal().decode("utf-8", "replace")
+    value = shown(finding, redact=redact)
+    if value is not None:
         message += ": " + code(value, in_table=True)
     if finding.suppression is not None:
         message += text(f" (suppressed by {finding.suppression.kind}: {finding.suppression.reason})")
     if finding.carried_over:
         message += " (carried over)"
     return message
+
+
+def _advice(finding: Finding) -> str:
+    """The next step, its code spans (`` `x` ``) kept as code spans and the rest as text."""
+    parts = next_step(finding).split("`")
+    if len(parts) % 2 == 0:  # an unbalanced backtick: all of it as text
+        return text(next_step(finding))
+    return "".join(text(p) if i % 2 == 0 else code(p, in_table=True) for i, p in enumerate(parts))
 
 
 def _headline(verdict: Verdict) -> str:
@@ -92,10 +102,10 @@ Row = tuple[Finding, Literal["yes", "no", "suppressed"]]
 
 
 def _table(rows: list[Row], redact: bool) -> list[str]:
-    out = ["| severity | blocking | rule | location | message |", "|---|---|---|---|---|"]
+    out = ["| severity | blocking | rule | location | message | next step |", "|---|---|---|---|---|---|"]
     for finding, blocking in rows[:MAX_ROWS]:
         out.append(f"| {finding.severity.label} | {blocking} | {code(finding.rule_id, in_table=True)} "
-                   f"| {_location(finding)} | {_evidence(finding, redact)} |")
+                   f"| {_location(finding)} | {_evidence(finding, redact)} | {_advice(finding)} |")
     out.append("")
     if len(rows) > MAX_ROWS:
         out += [f"{len(rows) - MAX_ROWS:,} more not shown; the JSON or SARIF report lists every finding.", ""]

@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 from leakguard import about
 from leakguard.model import Category, Finding, Origin, Severity, Verdict
+from leakguard.redact import shown
+from leakguard.report.advice import next_step
 from leakguard.report.safe import json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -125,10 +127,8 @@ def relative_uri(origin: Origin) -> str:
 
 
 def _message(finding: Finding, redact: bool) -> str:
-    if finding.secret is None:
-        return finding.message
-    value = finding.secret.redacted() if redact else finding.secret.reveal().decode("utf-8", "replace")
-    return f"{finding.message}: {value}"
+    value = shown(finding, redact=redact)
+    return finding.message if value is None else f"{finding.message}: {value}"
 
 
 def _suppressions(finding: Finding) -> list[dict[str, Any]]:
@@ -198,6 +198,7 @@ def _descriptor(rule_id: str, findings: list[Finding], verdict: Verdict) -> dict
         "id": rule_id,
         "name": rule_id,
         "shortDescription": {"text": text},
+        "help": {"text": next_step(first)},  # GitHub shows it under the alert: what to do
         "defaultConfiguration": {"level": level(worst, blocking=worst >= verdict.fail_on)},
         "properties": {"security-severity": security_severity(worst), "tags": ["security", *categories]},
     }

@@ -243,7 +243,8 @@ class _Walk:
         if _looks_like_map(name, data):  # only a whole map is analysed as one: fail closed
             yield finding(origin, "walk.limit", Severity.CRITICAL,
                           f"source map larger than the {window:,}-byte window: scanned in pieces for credentials "
-                          "but not analysed as a source map; a map this large should not ship")
+                          "but not analysed as a source map; a map this large should not ship",
+                          (("situation", "fixed-limit"),))
         yield from self.reader.pieces(data, more, stream, origin, depth)
 
     # -- containers ----------------------------------------------------------------------------

@@ -10,9 +10,10 @@ from leakguard.walk.entry import Entry
 from leakguard.walk.limits import LimitHit
 
 
-def finding(origin: Origin, rule: str, severity: Severity, message: str) -> Finding:
+def finding(origin: Origin, rule: str, severity: Severity, message: str,
+            evidence: tuple[tuple[str, str], ...] = ()) -> Finding:
     """A walker finding (``walk.*``): policy category, keyed by its rule."""
-    return Finding(rule, Category.POLICY, severity, origin, message, key=rule)
+    return Finding(rule, Category.POLICY, severity, origin, message, key=rule, evidence=evidence)
 
 
 def structure(entry: Entry, origin: Origin) -> Iterator[Finding | Problem | Unscanned]:
@@ -60,7 +61,7 @@ def artifact_wide(hit: LimitHit) -> None:
 def limit(origin: Origin, hit: LimitHit) -> Iterator[Finding | Unscanned]:
     """A limit reached: the part not scanned, and the blocking finding naming the key to raise."""
     yield Unscanned(origin, f"limit reached: {hit.detail}")
-    yield finding(origin, "walk.limit", Severity.CRITICAL, hit.advice())
+    yield finding(origin, "walk.limit", Severity.CRITICAL, hit.advice(), (("limit", hit.key),))
 
 
 def promise(origin: Origin, name: str, fmt: str | None, head: bytes) -> Iterator[Finding]:

@@ -56,10 +56,15 @@ class LimitHit(Exception):
         self.limit = limit
         self.detail = detail
 
+    @property
+    def key(self) -> str:
+        """The config key of the limit (``max-members``)."""
+        return LIMIT_KEYS.get(self.limit, self.limit)
+
     def advice(self) -> str:
-        """How to raise the limit, for the finding's message."""
-        key = LIMIT_KEYS.get(self.limit, self.limit)
-        return f"{self.detail}; raise `{key}` in [tool.leakguard.limits] if this artifact is legitimate"
+        """The finding's message: what was reached, and the key that sets it (the policy adds where
+        that key lives, as only it knows the config file in use)."""
+        return f"{self.detail} (limit `{self.key}`)"
 
 
 def check_ratio(limits: Limits, expanded: int, packed: int, what: str) -> None:

@@ -90,8 +90,8 @@ def entries(fileobj: IO[bytes], *, max_entries: int, charge: Charge) -> Iterator
         skip = {id(i) for i in overlapped}
         if overlapped:
             yield Entry("", "conflict", None,
-                        f"{len(overlapped)} entries overlap the data of others (an overlapping zip bomb, or two "
-                        "names for the same bytes); they were not read again")
+                        f"{len(overlapped)} entr{'y overlaps' if len(overlapped) == 1 else 'ies overlap'} the data of "
+                        "others (an overlapping zip bomb, or two names for the same bytes); they were not read again")
         for info in infos:
             if id(info) in skip:
                 yield Entry(info.filename, "skipped", None, "its data overlaps another entry's; not read again")

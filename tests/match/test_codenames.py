@@ -94,12 +94,15 @@ def test_codename_cli_options_and_hash_command(tmp_path: Path) -> None:
     result = run_cli("scan", "--codenames-file", "names.txt", str(pkg), cwd=tmp_path)
     assert result.returncode == 1 and "codename.fennec" in result.stdout
     digest = run_cli("codename-hash", "  Fennec ", cwd=tmp_path)
-    assert digest.stdout.strip() == codename_hash("fennec")
-    (tmp_path / ".leakguard.toml").write_text(f'codenames-sha256 = ["{digest.stdout.strip()}"]\n')
+    assert digest.stdout == f"{codename_hash('fennec')}  fennec\n"
+    (tmp_path / ".leakguard.toml").write_text(f'codenames-sha256 = ["{digest.stdout.split()[0]}"]\n')
     assert run_cli("scan", str(pkg), cwd=tmp_path).returncode == 1
     (tmp_path / ".leakguard.toml").write_text('codenames-sha256 = ["abc"]\n')
     bad = run_cli("scan", str(pkg), cwd=tmp_path)
     assert bad.returncode == 2 and "codenames-sha256" in bad.stderr
+    # Several names: each beside its hash, in the order given, so none can be mixed up.
+    several = run_cli("codename-hash", "capybara", "Fennec", "opus-5", cwd=tmp_path)
+    assert several.stdout.splitlines() == [f"{codename_hash(n)}  {n}" for n in ("capybara", "fennec", "opus-5")]
 
 
 DOMAINS = Matcher(domain_rules(["corp.example.com"]))

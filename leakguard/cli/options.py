@@ -1,5 +1,5 @@
 """Option groups shared by the commands that scan (``scan``, ``npm``, ``baseline``, ``diff``):
-each option is defined once, so the commands cannot drift apart. Part of the CLI layer."""
+each option is defined once, so the commands cannot drift apart. Part of the CLI package."""
 
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ OUTPUT = (
     click.option("--report", "reports", multiple=True, metavar="FORMAT:FILE",
                  help="Also write the same verdict in another format (repeatable), e.g. sarif:leakguard.sarif."),
     click.option("--show-secrets", is_flag=True, help="Print secret values instead of redacting them."),
+    click.option("--context", is_flag=True,
+                 help="Show the line around each finding, its value redacted (text and JSON reports)."),
     click.option("-q", "--quiet", is_flag=True, help="Print only the verdict."),
     click.option("-v", "--verbose", is_flag=True, help="Also list info findings and members skipped by policy."),
     click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set or not a terminal)."),

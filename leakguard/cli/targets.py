@@ -1,6 +1,6 @@
 """The command line's targets, before a scan: registry specs become verified downloads (with a word
 on stderr about what is fetched, and progress on a terminal), and a directory target must hold
-something to scan. Part of the CLI layer: it prints (to stderr) and raises the CLI's errors."""
+something to scan. Part of the CLI package: it prints (to stderr) and raises the CLI's errors."""
 
 from __future__ import annotations
 
