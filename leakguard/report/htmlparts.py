@@ -1,0 +1,93 @@
+"""Pieces of the HTML report: escaping, the release diff and the scan errors (``report/html.py``
+puts the page together)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from leakguard.model import MemberChange, ReleaseDiff, Verdict, human_size
+
+# At most this many changed members per diff in the table; the JSON report lists all of them.
+MAX_CHANGES = 200
+# C0 controls but tab, DEL, C1 controls, bidi embeddings, overrides, isolates and marks, U+2028/9,
+# and lone surrogates (names that are not UTF-8 arrive as surrogateescape).
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                     "\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape of the byte code - 0xDC00
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def clean(text: str, *, json_string: bool = False) -> str:
+    """``text`` with control, bidi and undecodable characters written as visible escapes; with
+    ``json_string``, a ``json.dumps`` document with its lone surrogates as ``\\uXXXX`` escapes
+    (valid JSON for the same string, and encodable as UTF-8)."""
+    if json_string:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _UNSAFE.sub(_visible, text)
+
+
+def escape(text: str) -> str:
+    """Text from the artifact, safe in an HTML element or a quoted attribute."""
+    return html.escape(clean(text), quote=True)
+
+
+def _signed(size: int) -> str:
+    return ("+" if size >= 0 else "-") + human_size(abs(size))
+
+
+def _percent(old: int, new: int) -> str:
+    return f", {(new - old) / old * 100:+.0f}%" if old else ""
+
+
+def _change_row(kind: str, change: MemberChange) -> str:
+    old, new = change.old or 0, change.new or 0
+    if kind == "changed":
+        kind = "grown" if new > old else "shrunk" if new < old else "changed"
+    return (f"<tr class=\"{kind}\"><td>{kind}</td><td><code>{escape(change.path)}</code></td>"
+            f"<td>{'' if change.old is None else human_size(old)}</td>"
+            f"<td>{'' if change.new is None else human_size(new)}</td><td>{_signed(new - old)}</td></tr>")
+
+
+def _diff(diff: ReleaseDiff) -> str:
+    growth = diff.new_size - diff.old_size
+    summary = (f"<p class=\"growth\">Unpacked size <b>{human_size(diff.old_size)} &rarr; "
+               f"{human_size(diff.new_size)}</b> ({_signed(growth)}{_percent(diff.old_size, diff.new_size)}); "
+               f"{len(diff.added):,} added, {len(diff.removed):,} removed, {len(diff.changed):,} changed.</p>")
+    items = [("added", c) for c in diff.added] + [("removed", c) for c in diff.removed]
+    items += [("changed", c) for c in diff.changed]
+    items.sort(key=lambda kc: -abs((kc[1].new or 0) - (kc[1].old or 0)))
+    rows = "".join(_change_row(kind, c) for kind, c in items[:MAX_CHANGES])
+    more = f"<p>{len(items) - MAX_CHANGES:,} more not shown.</p>" if len(items) > MAX_CHANGES else ""
+    table = ("<table class=\"changes\"><thead><tr><th>change</th><th>member</th><th>before</th><th>after</th>"
+             f"<th>delta</th></tr></thead><tbody>{rows}</tbody></table>{more}") if rows else ""
+    return (f"<h3><code>{escape(diff.old)}</code> &rarr; <code>{escape(diff.new)}</code></h3>"
+            f"{summary}{table}")
+
+
+def changes_section(verdict: Verdict) -> str:
+    """What changed since the previous release (``--against``): sizes, then members, largest change first."""
+    if not verdict.diffs:
+        return ""
+    return f"<section id=\"changes\"><h2>Changes since the previous release</h2>" \
+        f"{''.join(_diff(d) for d in verdict.diffs)}</section>"
+
+
+def problems_section(verdict: Verdict) -> str:
+    """Scan errors and members not scanned (a scan error is never a pass)."""
+    out = []
+    if verdict.problems:
+        items = "".join(f"<li><code>{escape(str(p.origin))}</code>: {escape(p.kind)}: {escape(p.detail)}</li>"
+                        for p in verdict.problems)
+        out.append(f"<section id=\"errors\"><h2>Scan errors</h2><ul>{items}</ul></section>")
+    unscanned = [u for u in verdict.unscanned if not u.by_policy]
+    if unscanned:
+        items = "".join(f"<li><code>{escape(str(u.origin))}</code>: {escape(u.reason)}</li>" for u in unscanned)
+        out.append(f"<section id=\"unscanned\"><h2>Not scanned</h2><ul>{items}</ul></section>")
+    return "".join(out)
