@@ -4,7 +4,7 @@
 // (textContent, dataset), never parsed as HTML.
 (() => {
   const data = JSON.parse(document.getElementById("leakguard-data").textContent);
-  const ROOT = 0, FOLDER = 2, DIR = 3, SEV = ["info", "low", "medium", "high", "critical"];
+  const ROOT = 0, FOLDER = 2, DIR = 3, FILE = 4, OTHERS = 5, SEV = ["info", "low", "medium", "high", "critical"];
   const HEAD = 17, PAD = 3, MIN = 3, MAX_RECTS = 6000;
   const n = data.nodes.length, parent = [], name = [], size = [], kind = [], worst = [], kids = [];
   data.nodes.forEach((row, i) => {
@@ -12,6 +12,11 @@
     kids[i] = [];
     if (row[0] >= 0) kids[row[0]].push(i);
   });
+  const files = new Array(n).fill(0);  // files below each node (a map's entries, an archive's members)
+  for (let i = n - 1; i > 0; i--) if (kind[i] === FILE || kind[i] === OTHERS) {
+    const count = kind[i] === FILE ? 1 : parseInt(name[i].replace(/,/g, ""), 10) || 0;
+    for (let q = parent[i]; q >= 0; q = parent[q]) files[q] += count;
+  }
   const map = document.getElementById("map"), tip = document.getElementById("tip");
   const crumbs = document.getElementById("crumbs");
   const rows = Array.from(document.querySelectorAll("#findings-table tbody tr"));
@@ -151,7 +156,7 @@
     line(el.dataset.path, "path");
     line(human(bytes) + " (" + bytes.toLocaleString("en") + " bytes), " +
       (size[view] ? (bytes / size[view] * 100).toFixed(1) : "0") + "% of " + (name[view] || "the release"));
-    if (i >= 0 && kids[i].length) line(kids[i].length.toLocaleString("en") + " inside");
+    if (i >= 0 && files[i]) line(files[i].toLocaleString("en") + " file" + (files[i] === 1 ? "" : "s") + " inside");
     const c = i >= 0 ? change(i) : null;
     if (c) line(c[2], "change");
     const counts = i >= 0 ? below[i] : null;

@@ -23,7 +23,7 @@ from leakguard import about
 from leakguard.model import Finding, Severity, Verdict, human_size
 from leakguard.report import treemap
 from leakguard.report.advice import next_step
-from leakguard.report.htmlparts import changes_section, clean, escape, problems_section
+from leakguard.report.htmlparts import changes_section, clean, escape, growth, problems_section
 
 Status = Literal["blocking", "reported", "suppressed"]
 # Within the JSON block every '<' is escaped, so neither '</script' nor '<!--' can occur; U+2028/9
@@ -79,7 +79,7 @@ def _header(verdict: Verdict) -> str:
         items.append(f"<li><code>{escape(a.path)}</code> ({escape(', '.join(facts))})</li>")
     listing = f"<ul class=\"artifacts\">{''.join(items)}</ul>" if items else ""
     return (f"<header><h1><span class=\"status {status}\">{status.upper()}</span> leakguard</h1>"
-            f"<p id=\"headline\">{escape(_headline(verdict))}.</p>{listing}</header>")
+            f"<p id=\"headline\">{escape(_headline(verdict))}.</p>{listing}{growth(verdict)}</header>")
 
 
 def _map_section() -> str:

@@ -55,24 +55,31 @@ def _change_row(kind: str, change: MemberChange) -> str:
             f"<td>{'' if change.new is None else human_size(new)}</td><td>{_signed(new - old)}</td></tr>")
 
 
+def growth(verdict: Verdict) -> str:
+    """One line per release diff, for the page's header: the unpacked size before and after."""
+    out = []
+    for diff in verdict.diffs:
+        change = diff.new_size - diff.old_size
+        out.append(f"<p class=\"growth\">Against <code>{escape(diff.old)}</code>: unpacked size "
+                   f"<b>{human_size(diff.old_size)} &rarr; {human_size(diff.new_size)}</b> "
+                   f"({_signed(change)}{_percent(diff.old_size, diff.new_size)}); {len(diff.added):,} added, "
+                   f"{len(diff.removed):,} removed, {len(diff.changed):,} changed.</p>")
+    return "".join(out)
+
+
 def _diff(diff: ReleaseDiff) -> str:
-    growth = diff.new_size - diff.old_size
-    summary = (f"<p class=\"growth\">Unpacked size <b>{human_size(diff.old_size)} &rarr; "
-               f"{human_size(diff.new_size)}</b> ({_signed(growth)}{_percent(diff.old_size, diff.new_size)}); "
-               f"{len(diff.added):,} added, {len(diff.removed):,} removed, {len(diff.changed):,} changed.</p>")
     items = [("added", c) for c in diff.added] + [("removed", c) for c in diff.removed]
     items += [("changed", c) for c in diff.changed]
     items.sort(key=lambda kc: -abs((kc[1].new or 0) - (kc[1].old or 0)))
     rows = "".join(_change_row(kind, c) for kind, c in items[:MAX_CHANGES])
     more = f"<p>{len(items) - MAX_CHANGES:,} more not shown.</p>" if len(items) > MAX_CHANGES else ""
     table = ("<table class=\"changes\"><thead><tr><th>change</th><th>member</th><th>before</th><th>after</th>"
-             f"<th>delta</th></tr></thead><tbody>{rows}</tbody></table>{more}") if rows else ""
-    return (f"<h3><code>{escape(diff.old)}</code> &rarr; <code>{escape(diff.new)}</code></h3>"
-            f"{summary}{table}")
+             f"<th>delta</th></tr></thead><tbody>{rows}</tbody></table>{more}") if rows else "<p>No member changed.</p>"
+    return f"<h3><code>{escape(diff.old)}</code> &rarr; <code>{escape(diff.new)}</code></h3>{table}"
 
 
 def changes_section(verdict: Verdict) -> str:
-    """What changed since the previous release (``--against``): sizes, then members, largest change first."""
+    """What changed since the previous release (``--against``), member by member, largest change first."""
     if not verdict.diffs:
         return ""
     return f"<section id=\"changes\"><h2>Changes since the previous release</h2>" \

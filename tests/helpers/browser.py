@@ -4,47 +4,31 @@ screenshots. Missing Chromium fails the test (never skips it): ``.ci/run`` insta
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-# As root in a container: no sandbox (it needs user namespaces), no /dev/shm (often 64 MB), no GPU.
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
-         "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio",
-         "--force-device-scale-factor=1")
+from bench import browser
 
 
 def chromium() -> str:
     """The browser's executable; fails the test loudly when there is none."""
-    for name in NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.fail("Chromium is not installed: the HTML report is tested in a real browser. "
-                "Install it with `apt-get install -y chromium` (.ci/run does this).", pytrace=False)
-
-
-def _run(page: Path, *args: str, width: int, height: int) -> subprocess.CompletedProcess[str]:
-    with tempfile.TemporaryDirectory(prefix="leakguard-chromium-") as profile:
-        return subprocess.run(
-            [chromium(), *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
-             "--virtual-time-budget=10000", *args, page.resolve().as_uri()],
-            capture_output=True, text=True, timeout=120, check=True)
+    found = browser.find()
+    if found is None:
+        pytest.fail("Chromium is not installed: the HTML report is tested in a real browser. "
+                    f"Install it with `{browser.INSTALL}` (.ci/run does this).", pytrace=False)
+    return found
 
 
 def dump_dom(page: Path, *, width: int = 1280, height: int = 900) -> str:
     """The serialised DOM once the page's scripts have run (``--dump-dom``)."""
-    return _run(page, "--dump-dom", width=width, height=height).stdout
+    return browser.run(chromium(), page, "--dump-dom", width=width, height=height).stdout
 
 
 def screenshot(page: Path, out: Path, *, width: int = 1280, height: int = 900) -> Path:
     """A PNG of the viewport (``--screenshot``)."""
-    _run(page, f"--screenshot={out.resolve()}", width=width, height=height)
+    browser.run(chromium(), page, f"--screenshot={out.resolve()}", width=width, height=height)
     assert out.is_file(), f"chromium wrote no screenshot to {out}"
     return out
 

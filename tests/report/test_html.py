@@ -200,8 +200,10 @@ def test_the_release_diff_shows_growth_and_each_changed_member() -> None:
                        changed=(MemberChange("package/cli.js", 12_967_821, 13_047_043),),
                        old_size=46_604_198, new_size=102_754_401)
     _, doc = _page(_layout_verdict(diffs=(diff,)))
+    [header] = doc.find_all("header")
+    assert ("Against old.tgz: unpacked size 46.6 MB → 102.8 MB (+56.2 MB, +120%); 1 added, 1 removed, 1 changed."
+            in header.text)
     [section] = doc.find_all("section", id="changes")
-    assert "46.6 MB → 102.8 MB (+56.2 MB, +120%); 1 added, 1 removed, 1 changed." in section.text
     rows = [[td.text for td in tr.find_all("td")] for tr in section.find_all("tr")[1:]]
     assert rows == [["added", "package/cli.js.map", "", "59.8 MB", "+59.8 MB"],
                     ["grown", "package/cli.js", "13.0 MB", "13.0 MB", "+79.2 kB"],

@@ -4,8 +4,6 @@ chose that must stay inert. The pages come from the real CLI (``--report html:FI
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import random
 import re
@@ -14,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bench import browser
 from leakguard.model import human_size
 from tests.conftest import run_cli
 from tests.helpers.archives import npm_tarball, source_map, write
@@ -149,11 +148,8 @@ document.body.dataset.results = JSON.stringify(results);
 
 
 def _with_user(page: Path, out: Path) -> Path:
-    """A copy of ``page`` that runs USER after its own script (its CSP amended to allow USER)."""
-    text = page.read_text(encoding="utf-8")
-    digest = base64.b64encode(hashlib.sha256(USER.encode()).digest()).decode()
-    text = text.replace("script-src 'sha256-", f"script-src 'sha256-{digest}' 'sha256-", 1)
-    out.write_text(text.replace("</body>", f"<script>{USER}</script></body>"), encoding="utf-8")
+    """A copy of ``page`` that runs USER after its own script."""
+    out.write_text(browser.with_script(page.read_text(encoding="utf-8"), USER), encoding="utf-8")
     return out
 
 
