@@ -27,7 +27,7 @@ def find() -> str | None:
 def run(browser: str, page: Path, *args: str, width: int, height: int) -> subprocess.CompletedProcess[str]:
     """Load ``page`` in a fresh profile with a window of ``width`` x ``height``, let its scripts run
     (virtual time, so a busy machine does not cut them short), then do what ``args`` ask."""
-    with tempfile.TemporaryDirectory(prefix="leakguard-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         return subprocess.run(
             [browser, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
              "--virtual-time-budget=10000", *args, page.resolve().as_uri()],

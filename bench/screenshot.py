@@ -59,7 +59,7 @@ def main() -> int:
         sys.exit(f"bench/screenshot.py: chromium is not installed ({browser.INSTALL})")
     folder, out = _artifacts(args.artifacts), args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="leakguard-shot-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="html-screenshot-") as tmp:
         report = Path(tmp) / "report.html"
         scan = subprocess.run([sys.executable, "-m", "leakguard", "scan", NEW, "--against", OLD, "--no-config",
                                "-q", "--report", f"html:{report}"], cwd=folder, capture_output=True, text=True)
