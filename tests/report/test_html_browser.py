@@ -120,6 +120,8 @@ USER = """
 const results = {}, map = document.getElementById("map");
 const rect = (suffix) => Array.from(map.querySelectorAll(".r")).find((r) => r.dataset.path.endsWith(suffix));
 const mouse = (el, type) => el.dispatchEvent(new MouseEvent(type, {bubbles: true, clientX: 5, clientY: 5}));
+mouse(rect("!/package/cli.js.map"), "mousemove");
+results.mapTip = Array.from(document.querySelectorAll("#tip > div"), (d) => d.textContent);
 mouse(rect("!/package/cli.js.map"), "click");
 results.drilled = map.dataset.view;
 results.crumbs = Array.from(document.querySelectorAll("#crumbs > *"), (c) => c.textContent);
@@ -158,10 +160,18 @@ def test_click_drills_down_hover_explains_escape_and_the_path_go_back_up_filters
     dom = parse(dump_dom(_with_user(leak, tmp_path / "user.html")))
     [body] = dom.find_all("body")
     results: dict[str, Any] = json.loads(body.attrs["data-results"])
+    # Hover: the path, the size, the entries inside, the change and the findings, worst first.
+    path, size, inside, change, counts, *findings = results["mapTip"]
+    assert path == "tool-1.0.1.tgz!/package/cli.js.map"
+    assert re.fullmatch(r"\d+\.\d kB \([\d,]+ bytes\), \d+\.\d% of tool-1\.0\.1\.tgz", size)
+    assert (inside, counts) == ("10 files inside", "findings: 1 critical, 1 high")
+    assert re.fullmatch(r"new in this release \(\d+\.\d kB\)", change)
+    assert [f.split(":")[0] for f in findings] == ["critical source-map.embedded-sources",
+                                                  "high policy.risky-new-member"]
     assert results["drilled"] == "tool-1.0.1.tgz!/package/cli.js.map"
     assert results["crumbs"][:3] == ["tool-1.0.1.tgz", "package", "cli.js.map"]
     assert results["tipHidden"] is False
-    path, size, *rest = results["tip"]
+    path, size, *_ = results["tip"]
     assert path == "tool-1.0.1.tgz!/package/cli.js.map!/../src/ui/c.ts"
     assert re.fullmatch(r"\d+\.\d kB \([\d,]+ bytes\), \d+\.\d% of cli\.js\.map", size)
     assert results["up"] == "tool-1.0.1.tgz!/package"
@@ -173,7 +183,6 @@ def test_click_drills_down_hover_explains_escape_and_the_path_go_back_up_filters
     # A finding's location opens its member in the treemap and marks it.
     assert results["located"] == "tool-1.0.1.tgz!/package" and results["highlighted"] == [
         "tool-1.0.1.tgz!/package/cli.js.map"]
-    del rest
 
 
 HOSTILE = ("<img src=x onerror=document.body.dataset.pwned=1>", "<img src=x onerror=alert(1)>",
