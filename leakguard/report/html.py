@@ -23,7 +23,8 @@ from leakguard import about
 from leakguard.model import Finding, Severity, Verdict, human_size
 from leakguard.report import treemap
 from leakguard.report.advice import next_step
-from leakguard.report.htmlparts import changes_section, clean, escape, growth, problems_section
+from leakguard.report.htmlparts import changes_section, escape, growth, problems_section
+from leakguard.report.safe import clean, json_text
 
 Status = Literal["blocking", "reported", "suppressed"]
 # Within the JSON block every '<' is escaped, so neither '</script' nor '<!--' can occur; U+2028/9
@@ -56,7 +57,7 @@ def _shown(data: dict[str, Any]) -> dict[str, Any]:
 
 def _json(data: object) -> str:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return clean(text, json_string=True).translate(_JSON_UNSAFE)
+    return json_text(text).translate(_JSON_UNSAFE)
 
 
 def _headline(verdict: Verdict) -> str:

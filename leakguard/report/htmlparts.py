@@ -4,33 +4,12 @@ puts the page together)."""
 from __future__ import annotations
 
 import html
-import re
 
 from leakguard.model import MemberChange, ReleaseDiff, Verdict, human_size
+from leakguard.report.safe import clean
 
 # At most this many changed members per diff in the table; the JSON report lists all of them.
 MAX_CHANGES = 200
-# C0 controls but tab, DEL, C1 controls, bidi embeddings, overrides, isolates and marks, U+2028/9,
-# and lone surrogates (names that are not UTF-8 arrive as surrogateescape).
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-                     "\ud800-\udfff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape of the byte code - 0xDC00
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-def clean(text: str, *, json_string: bool = False) -> str:
-    """``text`` with control, bidi and undecodable characters written as visible escapes; with
-    ``json_string``, a ``json.dumps`` document with its lone surrogates as ``\\uXXXX`` escapes
-    (valid JSON for the same string, and encodable as UTF-8)."""
-    if json_string:
-        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    return _UNSAFE.sub(_visible, text)
 
 
 def escape(text: str) -> str:
