@@ -1,0 +1,130 @@
+"""The Dask engine of audits: a ``LocalCluster``, or an existing cluster (``--scheduler``), with the
+gate its workers share. Imported only for ``--engine dask``, so ``distributed`` stays an extra.
+
+Dask workers share no memory and no clock, so the gate's state lives with the coordinator: it
+mints one token per ``1/rate`` seconds into a ``distributed.Queue`` of size one per registry, and
+every request (a worker's download, the coordinator's own packument reads) takes one first. Adding
+workers adds takers, never tokens. Concurrent downloads are a ``distributed.Semaphore``, whose
+leases the scheduler takes back from a worker that dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from leakguard.audit.gate import REGISTRIES, Politeness
+from leakguard.errors import UsageError
+
+if TYPE_CHECKING:
+    from leakguard.audit.run import Engine, Setup
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError("--engine dask needs the dask extra: pip install 'leakguard[dask]'") from None
+    return distributed
+
+
+class DaskGate:
+    """The gate over Dask (see the module docstring). Pickles by name: a worker reconnects to the
+    same queues and semaphore through its own client."""
+
+    def __init__(self, politeness: Politeness, name: str, registries: Sequence[str] = REGISTRIES) -> None:
+        self.politeness = politeness
+        self.name = name
+        self.registries = tuple(registries)
+        self._queues: dict[str, Any] = {}
+        self._semaphore: Any = None
+        self._stop = threading.Event()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"politeness": self.politeness, "name": self.name, "registries": self.registries}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["politeness"], state["name"], state["registries"])  # type: ignore[misc]
+
+    def _queue(self, kind: str) -> Any:
+        found = self._queues.get(kind)
+        if found is None:
+            found = self._queues[kind] = _distributed().Queue(f"leakguard-{kind}-{self.name}", maxsize=1)
+        return found
+
+    def take(self, registry: str) -> None:
+        """Take one of the registry's tokens (waits for the coordinator to mint it)."""
+        if registry in self.registries:
+            self._queue(f"rate-{registry}").get()
+
+    def pause(self, registry: str, seconds: float) -> None:
+        """Ask the coordinator to mint nothing for the registry for ``seconds``."""
+        if registry in self.registries:
+            with contextlib.suppress(Exception):  # a full pause queue: a pause is already pending
+                self._queue(f"pause-{registry}").put(seconds, timeout=0.1)
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one lease of the download semaphore."""
+        if self._semaphore is None:
+            self._semaphore = _distributed().Semaphore(max_leases=max(1, self.politeness.downloads),
+                                                       name=f"leakguard-downloads-{self.name}")
+        with self._semaphore:
+            yield
+
+    def start(self) -> list[threading.Thread]:
+        """Start minting tokens (the coordinator only)."""
+        threads = [threading.Thread(target=self._mint, args=(r,), name=f"leakguard-mint-{r}", daemon=True)
+                   for r in self.registries]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def stop(self) -> None:
+        """Stop minting."""
+        self._stop.set()
+
+    def _mint(self, registry: str) -> None:
+        import time
+
+        tokens, pauses = self._queue(f"rate-{registry}"), self._queue(f"pause-{registry}")
+        interval = 1.0 / self.politeness.rate
+        due = time.monotonic()
+        while not self._stop.is_set():
+            if tokens.qsize():  # the last token is still there: nobody is waiting
+                self._stop.wait(min(interval, 0.05))
+                continue
+            tokens.put(1)  # only this thread puts, so there is room
+            due = max(due + interval, time.monotonic())
+            if pauses.qsize():
+                due = max(due, time.monotonic() + float(pauses.get()))
+            self._stop.wait(max(0.0, due - time.monotonic()))
+
+
+@contextlib.contextmanager
+def open_dask(setup: Setup) -> Iterator[Engine]:
+    """A client on the cluster at ``setup.scheduler``, or on a new ``LocalCluster`` of
+    ``setup.workers`` single-threaded worker processes; the engine's gate and executor on it."""
+    from leakguard.execute.dask import DaskExecutor
+
+    from leakguard.audit.run import Engine, usable_cores
+
+    distributed = _distributed()
+    with contextlib.ExitStack() as stack:
+        if setup.scheduler:
+            try:
+                client = stack.enter_context(distributed.Client(setup.scheduler, timeout="30s"))
+            except (OSError, TimeoutError) as exc:
+                raise UsageError(f"--scheduler {setup.scheduler}: cannot connect: {exc}") from None
+        else:
+            cluster = stack.enter_context(distributed.LocalCluster(
+                n_workers=setup.workers or usable_cores(), threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=40))
+            client = stack.enter_context(distributed.Client(cluster))
+        gate = DaskGate(setup.politeness, uuid.uuid4().hex[:12])
+        gate.start()
+        stack.callback(gate.stop)
+        yield Engine(gate, lambda context: DaskExecutor(context, client))
