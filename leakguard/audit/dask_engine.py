@@ -108,9 +108,8 @@ class DaskGate:
 def open_dask(setup: Setup) -> Iterator[Engine]:
     """A client on the cluster at ``setup.scheduler``, or on a new ``LocalCluster`` of
     ``setup.workers`` single-threaded worker processes; the engine's gate and executor on it."""
-    from leakguard.execute.dask import DaskExecutor
-
     from leakguard.audit.run import Engine, usable_cores
+    from leakguard.execute.dask import DaskExecutor
 
     distributed = _distributed()
     with contextlib.ExitStack() as stack:

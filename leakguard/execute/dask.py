@@ -54,14 +54,20 @@ class DaskExecutor:
             self.__enter__()
         prefix = f"leakguard-{uuid.uuid4().hex[:8]}"
         source = iter(tasks)
-        running = as_completed()
+        running: Any = as_completed()  # type: ignore[no-untyped-call]  # distributed has no annotations here
         index_of: dict[str, int] = {}
         finished: dict[int, Any] = {}
         submitted = taken = 0
-        for task in itertools.islice(source, self.window):
-            running.add(self._submit(fn, task, f"{prefix}-{submitted}"))
-            index_of[f"{prefix}-{submitted}"] = submitted
-            submitted += 1
+
+        def top_up() -> None:
+            nonlocal submitted
+            for task in itertools.islice(source, max(0, self.window - (submitted - taken))):
+                key = f"{prefix}-{submitted}"
+                running.add(self.client.submit(_call, fn, self._scattered, task, key=key, pure=False))
+                index_of[key] = submitted
+                submitted += 1
+
+        top_up()
         while taken < submitted:
             while taken not in finished:
                 future = next(running)
@@ -69,13 +75,7 @@ class DaskExecutor:
                 finished[index] = self._result(future, index, errors)
             yield finished.pop(taken)
             taken += 1
-            for task in itertools.islice(source, max(0, self.window - (submitted - taken))):
-                running.add(self._submit(fn, task, f"{prefix}-{submitted}"))
-                index_of[f"{prefix}-{submitted}"] = submitted
-                submitted += 1
-
-    def _submit(self, fn: Callable[[Any, Any], Any], task: Any, key: str) -> Any:
-        return self.client.submit(_call, fn, self._scattered, task, key=key, pure=False)
+            top_up()
 
     @staticmethod
     def _result(future: Any, index: int, errors: str) -> Any:
