@@ -168,12 +168,14 @@ def audit(targets: tuple[str, ...], from_file: Path | None, **options: Any) -> N
 @click.option("--once", is_flag=True, help="Process what the feed holds now, then exit.")
 @click.option("--feed", "feed_url", metavar="URL", help="npm replication feed (default: npm's public one).")
 @click.option("--poll", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds between polls.")
+@click.option("--limit", type=click.IntRange(min=1, max=10000), default=1000, show_default=True,
+              help="npm: feed entries asked for per page (one page's cursor is stored with its results).")
 @click.option("--window", type=click.IntRange(min=0), default=1000, show_default=True,
               help="npm: sequences re-read behind the cursor each cycle, for late entries.")
 @click.option("--lookback", type=click.FloatRange(min=0), default=24.0, show_default=True,
               help="npm: versions published up to this many hours before a packument is read count as new.")
 @_engine_opts
-def watch(feed: str, since: int | None, once: bool, feed_url: str | None, poll: float, window: int,
+def watch(feed: str, since: int | None, once: bool, feed_url: str | None, poll: float, limit: int, window: int,
           lookback: float, **options: Any) -> None:
     """Follow a registry's change feed and audit every new version's artifacts. The cursor is
     stored with the results it covers; a restart resumes from it.
@@ -189,7 +191,7 @@ def watch(feed: str, since: int | None, once: bool, feed_url: str | None, poll: 
 
     setup = _setup(options)
     config = _config(options["config_path"], options["no_config"])
-    follow = Follow(once=once, poll=poll, window=window, lookback=lookback * 3600)
+    follow = Follow(once=once, poll=poll, limit=limit, window=window, lookback=lookback * 3600)
     progress = Progress(f"watch {feed}")
 
     def items(store: Any, gate: Any) -> Any:

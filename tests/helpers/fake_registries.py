@@ -35,6 +35,7 @@ class Fakes:
     journal: list[tuple[str, str, int, str, int]] = field(default_factory=list)
     simple: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     html_only: bool = False
+    slow: float = 0.0  # seconds before each file is served (a slow CDN)
     fail: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     kill: dict[str, int] = field(default_factory=dict)  # path -> how many requests to kill (-1: all)
     log: list[tuple[float, str, str]] = field(default_factory=list)  # (monotonic time, method, path)
@@ -143,6 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.startswith("/simple/"):
             self._simple(path.split("/")[2])
         elif path in fakes.files:
+            time.sleep(fakes.slow)
             self._send(200, fakes.files[path], "application/octet-stream")
         elif path[1:] in fakes.packuments:
             self._send(200, json.dumps(fakes.packuments[path[1:]]).encode())
