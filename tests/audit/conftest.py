@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from tests.helpers import fake_registries, postgres
 from tests.helpers.archives import npm_tarball, wheel
@@ -55,3 +56,12 @@ def leaky_wheel(name: str, version: str, seed: int) -> tuple[bytes, str]:
     """A wheel whose module holds a fake GitHub token."""
     token = github_token(seed=seed)
     return wheel({f"{name}/__init__.py": f'TOKEN = "{token}"\n'}, name=name, version=version), token
+
+
+def rows(db: str, table: sqlalchemy.Table) -> list[dict[str, object]]:
+    """Every row of ``table``, read with a connection of its own (as another reader would)."""
+    engine = sqlalchemy.create_engine(db.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        found = [dict(r._mapping) for r in conn.execute(sqlalchemy.select(table))]
+    engine.dispose()
+    return found

@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 
 import jsonschema
-import sqlalchemy
 
 from leakguard.audit import schema
-from tests.audit.conftest import clean_tarball, leaky_tarball, leaky_wheel
+from tests.audit.conftest import clean_tarball, leaky_tarball, leaky_wheel, rows
 from tests.conftest import ROOT, run_cli
 from tests.helpers.archives import npm_tarball, sdist
 from tests.helpers.fake_registries import Fakes
@@ -19,14 +18,6 @@ from tests.helpers.fake_registries import Fakes
 def _audit(fakes: Fakes, db: str, *args: str, cwd: Path | None = None) -> object:
     return run_cli("audit", "--db", db, "--registry", fakes.base, "--index-url", fakes.base, "--workers", "2",
                    "--no-config", *args, cwd=cwd)
-
-
-def _rows(db: str, table: sqlalchemy.Table) -> list[dict[str, object]]:
-    engine = sqlalchemy.create_engine(db.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sqlalchemy.select(table))]
-    engine.dispose()
-    return rows
 
 
 def _publish(fakes: Fakes, tmp_path: Path) -> dict[str, str]:
@@ -49,24 +40,24 @@ def test_findings_land_once_and_a_rerun_adds_nothing(fakes: Fakes, db_url: str, 
     first = _audit(fakes, db_url, *targets)
     assert first.returncode == 0, first.stderr
     assert "5 artifacts stored (0 could not be scanned), 0 skipped" in first.stderr
-    artifacts = {(a["spec"], a["filename"], a["verdict"]) for a in _rows(db_url, schema.artifacts)}
+    artifacts = {(a["spec"], a["filename"], a["verdict"]) for a in rows(db_url, schema.artifacts)}
     assert artifacts == {
         ("npm:leaky@1.0.0", "leaky-1.0.0.tgz", "fail"), ("npm:tidy@2.0.0", "tidy-2.0.0.tgz", "pass"),
         ("pypi:sneaky==0.3", "sneaky-0.3-py3-none-any.whl", "fail"), ("pypi:sneaky==0.3", "sneaky-0.3.tar.gz", "pass"),
         (str(tmp_path / "local-0.1.0.tgz"), "local-0.1.0.tgz", "fail"),
     }
-    findings = {(f["rule"], f["location"].split("!/", 1)[1]) for f in _rows(db_url, schema.findings)}
+    findings = {(f["rule"], f["location"].split("!/", 1)[1]) for f in rows(db_url, schema.findings)}
     assert findings == {("github.pat-classic", "package/index.js:1:16"),
                         ("github.pat-classic", "sneaky/__init__.py:1:10")}
-    assert len(_rows(db_url, schema.findings)) == 3  # the npm and the local tarball share a path, not an artifact
+    assert len(rows(db_url, schema.findings)) == 3  # the npm and the local tarball share a path, not an artifact
 
     again = _audit(fakes, db_url, *targets, "npm:leaky@1.0.0")
     assert again.returncode == 0, again.stderr
     assert "0 artifacts stored (0 could not be scanned), 6 skipped as already stored" in again.stderr
-    assert len(_rows(db_url, schema.artifacts)) == 5 and len(_rows(db_url, schema.findings)) == 3
-    assert [r["artifacts"] for r in sorted(_rows(db_url, schema.runs), key=lambda r: r["id"])] == [5, 0]
+    assert len(rows(db_url, schema.artifacts)) == 5 and len(rows(db_url, schema.findings)) == 3
+    assert [r["artifacts"] for r in sorted(rows(db_url, schema.runs), key=lambda r: r["id"])] == [5, 0]
     # No secret is stored anywhere: only fingerprints and redacted previews.
-    dump = json.dumps([_rows(db_url, t) for t in schema.metadata.sorted_tables], default=str, ensure_ascii=False)
+    dump = json.dumps([rows(db_url, t) for t in schema.metadata.sorted_tables], default=str, ensure_ascii=False)
     assert all(token not in dump and token[4:] not in dump for token in tokens.values())
     assert "ghp_…(40)" in dump
     assert fakes.agents and all(agent.startswith("leakguard/") for agent in fakes.agents)
@@ -89,7 +80,7 @@ def test_findings_query_and_formats(fakes: Fakes, db_url: str, tmp_path: Path) -
     sarif = json.loads(run_cli("findings", "--db", db_url, "--format", "sarif").stdout)
     jsonschema.validate(sarif, json.loads((ROOT / "tests/schemas/sarif-schema-2.1.0.json").read_text()))
     assert {r["partialFingerprints"]["leakguard/v1"] for r in sarif["runs"][0]["results"]} == {
-        f["fingerprint"] for f in _rows(db_url, schema.findings)}
+        f["fingerprint"] for f in rows(db_url, schema.findings)}
 
 
 def test_new_lists_fingerprints_first_seen_in_the_last_run(fakes: Fakes, db_url: str, tmp_path: Path) -> None:
@@ -120,11 +111,11 @@ def test_targets_from_a_file_directories_and_errors(fakes: Fakes, tmp_path: Path
     result = _audit(fakes, db, "--from", str(listing))
     assert result.returncode == 3, result.stderr
     assert "3 artifacts stored (2 could not be scanned)" in result.stderr
-    rows = {r["spec"]: r for r in _rows(db, schema.artifacts)}
-    assert rows[str(folder)]["verdict"] == "fail" and rows[str(folder)]["digest"].startswith("tree:")
-    assert rows["npm:broken@1.0.0"]["verdict"] == "error"
-    assert "sha512 mismatch" in rows["npm:tampered@1.0.0"]["error"]
-    assert rows["npm:tampered@1.0.0"]["sha256"] is None
+    stored = {r["spec"]: r for r in rows(db, schema.artifacts)}
+    assert stored[str(folder)]["verdict"] == "fail" and stored[str(folder)]["digest"].startswith("tree:")
+    assert stored["npm:broken@1.0.0"]["verdict"] == "error"
+    assert "sha512 mismatch" in stored["npm:tampered@1.0.0"]["error"]
+    assert stored["npm:tampered@1.0.0"]["sha256"] is None
     assert _audit(fakes, db, "npm:nope@1.0.0").returncode == 2
     assert _audit(fakes, db).returncode == 2
     missing = _audit(fakes, db, str(tmp_path / "missing.tgz"))
@@ -137,7 +128,7 @@ def test_pypi_html_only_index_with_relative_urls(fakes: Fakes, tmp_path: Path) -
     fakes.html_only = True  # a private index that serves PEP 503 HTML only
     result = _audit(fakes, db, "pypi:sneaky")  # no version: the highest on the page
     assert result.returncode == 0, result.stderr
-    assert {(r["spec"], r["filename"]) for r in _rows(db, schema.artifacts)} == {
+    assert {(r["spec"], r["filename"]) for r in rows(db, schema.artifacts)} == {
         ("pypi:sneaky==0.3", "sneaky-0.3-py3-none-any.whl"), ("pypi:sneaky==0.3", "sneaky-0.3.tar.gz")}
     assert "/packages/sneaky-0.3.tar.gz" in fakes.requests()  # ../../packages/ resolved against the page
 
@@ -152,8 +143,8 @@ def test_the_walkers_limits_apply_in_the_workers(fakes: Fakes, tmp_path: Path) -
     result = run_cli("audit", "--db", db, "--registry", fakes.base, "--config", str(config), "npm:bomb@1.0.0",
                      "npm:tidy@1.0.0")
     assert result.returncode == 0, result.stderr  # a limit hit is a blocking finding: data for an audit
-    rows = {r["spec"]: r for r in _rows(db, schema.artifacts)}
-    assert rows["npm:bomb@1.0.0"]["verdict"] == "fail" and rows["npm:tidy@1.0.0"]["verdict"] == "pass"
-    limits = [f for f in _rows(db, schema.findings) if f["artifact_id"] == rows["npm:bomb@1.0.0"]["id"]]
+    stored = {r["spec"]: r for r in rows(db, schema.artifacts)}
+    assert stored["npm:bomb@1.0.0"]["verdict"] == "fail" and stored["npm:tidy@1.0.0"]["verdict"] == "pass"
+    limits = [f for f in rows(db, schema.findings) if f["artifact_id"] == stored["npm:bomb@1.0.0"]["id"]]
     assert [(f["rule"], f["blocking"]) for f in limits] == [("walk.limit", True)]
     assert "max-total-bytes" in limits[0]["message"]

@@ -13,18 +13,10 @@ import time
 import sqlalchemy
 
 from leakguard.audit import schema
-from tests.audit.conftest import clean_tarball, leaky_tarball, leaky_wheel
+from tests.audit.conftest import clean_tarball, leaky_tarball, leaky_wheel, rows
 from tests.conftest import run_cli
 from tests.helpers.archives import sdist
 from tests.helpers.fake_registries import Fakes
-
-
-def _rows(db: str, table: sqlalchemy.Table) -> list[dict[str, object]]:
-    engine = sqlalchemy.create_engine(db.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sqlalchemy.select(table))]
-    engine.dispose()
-    return rows
 
 
 def _watch(fakes: Fakes, db: str, feed: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -40,8 +32,8 @@ def test_npm_late_and_duplicate_entries(fakes: Fakes, db_url: str) -> None:
     fakes.changes.append((3, "gamma"))  # the feed runs ahead of the registry: no packument yet
     first = _watch(fakes, db_url, "npm", "--since", "0")
     assert first.returncode == 0, first.stderr
-    assert sorted(r["spec"] for r in _rows(db_url, schema.artifacts)) == ["npm:alpha@1.0.0", "npm:beta@1.0.0"]
-    assert [json.loads(c["cursor"]) for c in _rows(db_url, schema.cursors)] == [{"seq": 3}]
+    assert sorted(r["spec"] for r in rows(db_url, schema.artifacts)) == ["npm:alpha@1.0.0", "npm:beta@1.0.0"]
+    assert [json.loads(c["cursor"]) for c in rows(db_url, schema.cursors)] == [{"seq": 3}]
 
     # Late: gamma's packument appears, and delta's entry arrives behind the cursor already passed.
     fakes.publish_npm("gamma", "1.0.0", clean_tarball("gamma", "1.0.0"), feed=False)
@@ -53,13 +45,13 @@ def test_npm_late_and_duplicate_entries(fakes: Fakes, db_url: str) -> None:
     fakes.publish_npm("alpha", "1.0.1", clean_tarball("alpha", "1.0.1"))  # seq 5: a new version of a known name
     second = _watch(fakes, db_url, "npm")  # resumes from the stored cursor, re-reading the window behind it
     assert second.returncode == 0, second.stderr
-    specs = sorted(r["spec"] for r in _rows(db_url, schema.artifacts))
+    specs = sorted(r["spec"] for r in rows(db_url, schema.artifacts))
     assert specs == ["npm:alpha@1.0.0", "npm:alpha@1.0.1", "npm:beta@1.0.0", "npm:delta@2.0.0", "npm:epsilon@0.1.0",
                      "npm:gamma@1.0.0"]
-    assert [json.loads(c["cursor"]) for c in _rows(db_url, schema.cursors)] == [{"seq": 5}]
+    assert [json.loads(c["cursor"]) for c in rows(db_url, schema.cursors)] == [{"seq": 5}]
     assert "2 skipped as already stored" in second.stderr  # alpha 1.0.0 and beta, re-read in the window
     third = _watch(fakes, db_url, "npm")
-    assert "0 artifacts stored" in third.stderr and len(_rows(db_url, schema.artifacts)) == 6
+    assert "0 artifacts stored" in third.stderr and len(rows(db_url, schema.artifacts)) == 6
 
 
 def test_pypi_journal(fakes: Fakes, db_url: str) -> None:
@@ -70,24 +62,24 @@ def test_pypi_journal(fakes: Fakes, db_url: str) -> None:
     fakes.journal.append(("gone", "1.0", 0, "add source file gone-1.0.tar.gz", 104))  # removed since: not on the page
     first = _watch(fakes, db_url, "pypi", "--since", "100")
     assert first.returncode == 0, first.stderr
-    assert sorted(r["filename"] for r in _rows(db_url, schema.artifacts)) == [
+    assert sorted(r["filename"] for r in rows(db_url, schema.artifacts)) == [
         "sneaky-0.3-py3-none-any.whl", "sneaky-0.3.tar.gz"]
-    assert {(f["rule"], f["blocking"]) for f in _rows(db_url, schema.findings)} == {("github.pat-classic", True)}
-    assert [json.loads(c["cursor"]) for c in _rows(db_url, schema.cursors)] == [{"serial": 104}]
+    assert {(f["rule"], f["blocking"]) for f in rows(db_url, schema.findings)} == {("github.pat-classic", True)}
+    assert [json.loads(c["cursor"]) for c in rows(db_url, schema.cursors)] == [{"serial": 104}]
 
     fakes.publish_pypi("sneaky", "0.4", {"sneaky-0.4.tar.gz": sdist({"README": "new\n"}, name="sneaky", version="0.4")})
     second = _watch(fakes, db_url, "pypi")
     assert second.returncode == 0, second.stderr
-    assert sorted(r["spec"] for r in _rows(db_url, schema.artifacts)) == ["pypi:sneaky==0.3", "pypi:sneaky==0.3",
+    assert sorted(r["spec"] for r in rows(db_url, schema.artifacts)) == ["pypi:sneaky==0.3", "pypi:sneaky==0.3",
                                                                           "pypi:sneaky==0.4"]
-    assert [json.loads(c["cursor"]) for c in _rows(db_url, schema.cursors)] == [{"serial": 105}]
+    assert [json.loads(c["cursor"]) for c in rows(db_url, schema.cursors)] == [{"serial": 105}]
 
 
 def _stored(db: str) -> tuple[int, int]:
     """(artifacts stored, the cursor's seq) as another reader sees them mid-run."""
     try:
-        artifacts = len(_rows(db, schema.artifacts))
-        cursors = _rows(db, schema.cursors)
+        artifacts = len(rows(db, schema.artifacts))
+        cursors = rows(db, schema.cursors)
     except sqlalchemy.exc.DBAPIError:  # the tables are not created yet
         return 0, 0
     return artifacts, (json.loads(str(cursors[0]["cursor"]))["seq"] if cursors else 0)
@@ -117,10 +109,10 @@ def test_a_coordinator_killed_mid_run_resumes_without_gaps_or_duplicates(fakes: 
     fakes.slow = 0.0
     resumed = run_cli(*argv[3:-6], "--limit", "5", "--window", "0")  # no --since: the stored cursor
     assert resumed.returncode == 0, resumed.stderr
-    rows = _rows(db_url, schema.artifacts)
-    assert sorted(r["spec"] for r in rows) == [f"npm:{name}@1.0.0" for name in names]  # no gap, no duplicate
-    assert len(_rows(db_url, schema.findings)) == 10
+    artifacts = rows(db_url, schema.artifacts)
+    assert sorted(r["spec"] for r in artifacts) == [f"npm:{name}@1.0.0" for name in names]  # no gap, no duplicate
+    assert len(rows(db_url, schema.findings)) == 10
     # The replay starts at the stored cursor: no packument of a page the cursor covers is read again.
     reread = {p.lstrip("/") for p in fakes.requests("/pkg")[packuments_before:]}
     assert reread == set(names[seq:])
-    assert [json.loads(str(c["cursor"])) for c in _rows(db_url, schema.cursors)] == [{"seq": 30}]
+    assert [json.loads(str(c["cursor"])) for c in rows(db_url, schema.cursors)] == [{"seq": 30}]
