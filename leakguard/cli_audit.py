@@ -63,6 +63,8 @@ _engine_options = [
                  help="Requests per second per registry, over every worker."),
     click.option("--downloads", type=click.IntRange(min=1), default=8, show_default=True,
                  help="Concurrent downloads, over every worker."),
+    click.option("--retries", type=click.IntRange(min=0), default=5, show_default=True,
+                 help="Attempts after a 429, a 5xx or a network error (backing off, honouring Retry-After)."),
     click.option("--max-download", default="512MB", show_default=True, metavar="SIZE",
                  help="Largest artifact downloaded; a larger one is recorded as an error."),
     click.option("--batch", type=click.IntRange(min=1), default=64, show_default=True,
@@ -82,7 +84,7 @@ def _setup(options: dict[str, Any]) -> Any:
 
     if options["scheduler"] and options["engine"] != "dask":
         raise UsageError("--scheduler needs --engine dask")
-    politeness = Politeness(rate=options["rate"], downloads=options["downloads"],
+    politeness = Politeness(rate=options["rate"], downloads=options["downloads"], retries=options["retries"],
                             max_bytes=_size(options["max_download"]))
     return Setup(db=options["db"], engine=options["engine"], scheduler=options["scheduler"],
                  workers=options["workers"], politeness=politeness, batch=options["batch"])
