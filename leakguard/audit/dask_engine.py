@@ -112,6 +112,8 @@ def open_dask(setup: Setup) -> Iterator[Engine]:
     from leakguard.execute.dask import DaskExecutor
 
     distributed = _distributed()
+    from dask import config as dask_config
+
     with contextlib.ExitStack() as stack:
         if setup.scheduler:
             try:
@@ -119,6 +121,9 @@ def open_dask(setup: Setup) -> Iterator[Engine]:
             except (OSError, TimeoutError) as exc:
                 raise UsageError(f"--scheduler {setup.scheduler}: cannot connect: {exc}") from None
         else:
+            # One task at a time per worker thread: a worker that dies makes only the task it was
+            # running suspect (dask counts a death against every task assigned to the worker).
+            stack.enter_context(dask_config.set({"distributed.scheduler.worker-saturation": 1.0}))
             cluster = stack.enter_context(distributed.LocalCluster(
                 n_workers=setup.workers or usable_cores(), threads_per_worker=1, processes=True,
                 dashboard_address=None, silence_logs=40))

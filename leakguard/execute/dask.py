@@ -1,8 +1,10 @@
 """Dask behind the executor seam: ``DaskExecutor(context, client).map_ordered(fn, tasks)``.
 
 Imported lazily (``EXECUTORS["dask"]`` names this module), so ``dask.distributed`` stays an
-optional extra. The context is scattered to every worker once (``broadcast=True``); each task is
-one ``client.submit`` of ``fn(context, task)``; at most ``window`` tasks are in flight, so a huge
+optional extra. The context travels once per worker: it is the result of a task of its own, which
+every call depends on (not scattered data: a scattered value is lost with the last worker that held
+it, and the calls that need it are cancelled; a task's result is recomputed). Each task is one
+``client.submit`` of ``fn(context, task)``; at most ``window`` tasks are in flight, so a huge
 feed never sits in the scheduler's memory; results come back as they finish
 (``distributed.as_completed``) and are yielded in task order.
 
@@ -26,6 +28,10 @@ def _call(fn: Callable[[Any, Any], Any], context: Any, task: Any) -> Any:
     return fn(context, task)
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
 class DaskExecutor:
     """The seam over a ``distributed.Client`` (see the module docstring)."""
 
@@ -37,7 +43,8 @@ class DaskExecutor:
         self._scattered: Any = None
 
     def __enter__(self) -> DaskExecutor:
-        self._scattered = self.client.scatter(self.context, broadcast=True, hash=False)
+        self._scattered = self.client.submit(_identity, self.context, key=f"leakguard-context-{uuid.uuid4().hex}",
+                                             pure=False)
         return self
 
     def __exit__(self, *exc: object) -> None:
