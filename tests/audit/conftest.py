@@ -65,3 +65,13 @@ def rows(db: str, table: sqlalchemy.Table) -> list[dict[str, object]]:
         found = [dict(r._mapping) for r in conn.execute(sqlalchemy.select(table))]
     engine.dispose()
     return found
+
+
+def publish_mixed(fakes: fake_registries.Fakes, count: int) -> list[str]:
+    """``count`` npm packages p0, p1, ...: the even ones leak a token; returns their specs."""
+    targets = []
+    for n in range(count):
+        data = leaky_tarball(f"p{n}", "1.0.0", seed=n)[0] if n % 2 == 0 else clean_tarball(f"p{n}", "1.0.0")
+        fakes.publish_npm(f"p{n}", "1.0.0", data)
+        targets.append(f"npm:p{n}@1.0.0")
+    return targets

@@ -12,7 +12,7 @@ import distributed
 import pytest
 
 from leakguard.audit import schema
-from tests.audit.conftest import clean_tarball, leaky_tarball, rows
+from tests.audit.conftest import publish_mixed, rows
 from tests.conftest import run_cli
 from tests.helpers.fake_registries import Fakes
 
@@ -25,21 +25,12 @@ def scheduler() -> Iterator[str]:
         yield str(cluster.scheduler_address)
 
 
-def _publish(fakes: Fakes, count: int) -> list[str]:
-    targets = []
-    for n in range(count):
-        data = leaky_tarball(f"p{n}", "1.0.0", seed=n)[0] if n % 2 == 0 else clean_tarball(f"p{n}", "1.0.0")
-        fakes.publish_npm(f"p{n}", "1.0.0", data)
-        targets.append(f"npm:p{n}@1.0.0")
-    return targets
-
-
 def _findings(db: str) -> set[tuple[str, str, str]]:
     return {(str(f["rule"]), str(f["location"]), str(f["fingerprint"])) for f in rows(db, schema.findings)}
 
 
 def test_dask_finds_what_local_processes_find(fakes: Fakes, tmp_path: Path, scheduler: str) -> None:
-    targets = _publish(fakes, 6)
+    targets = publish_mixed(fakes, 6)
     local, dask = f"sqlite:///{tmp_path / 'local.db'}", f"sqlite:///{tmp_path / 'dask.db'}"
     common = ("--registry", fakes.base, "--no-config", *targets)
     assert run_cli("audit", "--db", local, *common).returncode == 0
@@ -52,7 +43,7 @@ def test_dask_finds_what_local_processes_find(fakes: Fakes, tmp_path: Path, sche
 
 
 def test_a_killed_workers_artifact_is_retried_and_lands_once(fakes: Fakes, tmp_path: Path, scheduler: str) -> None:
-    targets = _publish(fakes, 4)
+    targets = publish_mixed(fakes, 4)
     fakes.kill["/files/p0-1.0.0.tgz"] = 1  # the first worker to ask dies; the scheduler retries elsewhere
     db = f"sqlite:///{tmp_path / 'a.db'}"
     result = run_cli("audit", "--db", db, "--engine", "dask", "--scheduler", scheduler, "--registry", fakes.base,
@@ -66,7 +57,7 @@ def test_a_killed_workers_artifact_is_retried_and_lands_once(fakes: Fakes, tmp_p
 
 
 def test_a_poison_artifact_is_quarantined_and_the_run_goes_on(fakes: Fakes, tmp_path: Path, scheduler: str) -> None:
-    targets = _publish(fakes, 4)
+    targets = publish_mixed(fakes, 4)
     fakes.kill["/files/p1-1.0.0.tgz"] = -1  # every worker that touches it dies
     db = f"sqlite:///{tmp_path / 'a.db'}"
     result = run_cli("audit", "--db", db, "--engine", "dask", "--scheduler", scheduler, "--registry", fakes.base,
@@ -85,7 +76,7 @@ def test_a_poison_artifact_is_quarantined_and_the_run_goes_on(fakes: Fakes, tmp_
 
 
 def test_the_cli_starts_a_local_cluster(fakes: Fakes, tmp_path: Path) -> None:
-    targets = _publish(fakes, 2)
+    targets = publish_mixed(fakes, 2)
     db = f"sqlite:///{tmp_path / 'a.db'}"
     result = run_cli("audit", "--db", db, "--engine", "dask", "--workers", "1", "--registry", fakes.base,
                      "--no-config", *targets)
