@@ -18,6 +18,8 @@ FORBIDDEN = {
     "leakguard.model": ("leakguard.",),
     "leakguard.errors": ("leakguard.walk", "leakguard.match", "leakguard.policy", "leakguard.app", "leakguard.cli"),
     "leakguard.app": ("leakguard.cli", "leakguard.report"),
+    # Registry audits sit beside app: they call the library, never the CLI or the report layer.
+    "leakguard.audit": ("leakguard.cli", "leakguard.report"),
 }
 # Exceptions to FORBIDDEN: the core types re-export the enums.
 ALLOWED = {"leakguard.model": ("leakguard.enums",)}

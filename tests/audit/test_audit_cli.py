@@ -148,3 +148,35 @@ def test_the_walkers_limits_apply_in_the_workers(fakes: Fakes, tmp_path: Path) -
     limits = [f for f in rows(db, schema.findings) if f["artifact_id"] == stored["npm:bomb@1.0.0"]["id"]]
     assert [(f["rule"], f["blocking"]) for f in limits] == [("walk.limit", True)]
     assert "max-total-bytes" in limits[0]["message"]
+
+
+def test_a_terminal_gets_a_live_progress_line(fakes: Fakes, tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    targets = [f"npm:p{n}@1.0.0" for n in range(6)]
+    for n in range(6):
+        fakes.publish_npm(f"p{n}", "1.0.0", clean_tarball(f"p{n}", "1.0.0"))
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    process = subprocess.run([sys.executable, "-m", "leakguard", "audit", "--db", f"sqlite:///{tmp_path / 'a.db'}",
+                              "--registry", fakes.base, "--no-config", *targets], stderr=follower,
+                             stdout=subprocess.DEVNULL, env=env, timeout=120)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert process.returncode == 0
+    text = shown.decode()
+    assert "\r\x1b[Kaudit: 1 done, " in text and " queued, 0 failed, " in text and "/min" in text
+    assert text.rstrip().endswith("in sqlite:///" + str(tmp_path / "a.db"))
+    assert "audit: 6 artifacts stored (0 could not be scanned)" in text
