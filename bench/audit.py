@@ -39,8 +39,9 @@ from tests.helpers import fake_registries  # noqa: E402  (the loopback registry 
 from tests.helpers.archives import npm_tarball  # noqa: E402
 from tests.helpers.tokens import github_token  # noqa: E402
 
-WORDS = ("const let function return import export default async await value result options config "
-         "request response handler module require props state render item index length error").split()
+WORDS = ["const", "let", "function", "return", "import", "export", "default", "async", "await", "value", "result",
+         "options", "config", "request", "response", "handler", "module", "require", "props", "state", "render",
+         "item", "index", "length", "error"]
 SECTION = "## Registry audits (bench/audit.py)"
 
 
@@ -139,7 +140,8 @@ def report(figures: dict[str, object], engines: list[str]) -> str:
         lines.append(f"| audit `--engine {engine}`, marginal | {full - half:.2f} | {marginal * 1000:.1f} ms | "
                      f"{rates[engine]:,.0f} | {(marginal * cores_used - plain) * 1000:+.1f} ms |")
     daily = 30_000 + 10_700
-    lines += ["", f"A day of npm (about 30,000 new versions) plus PyPI (about 10,700 new files) is {daily:,} artifacts:"]
+    lines += ["", "A day of npm (about 30,000 new versions) plus PyPI (about 10,700 new files) is "
+              f"{daily:,} artifacts:"]
     for engine, rate in rates.items():
         lines.append(f"- `{engine}` at {rate:,.0f} artifacts per hour per core: {daily:,} / ({rate:,.0f} x 24) = "
                      f"{daily / (rate * 24):.3f} cores busy around the clock.")
@@ -163,7 +165,8 @@ def main() -> int:
         old = results.read_text()
         head, found, tail = old.partition(SECTION)
         rest = tail[tail.find("\n## ") + 1:] if found and "\n## " in tail else ""
-        results.write_text((head.rstrip() + "\n\n" if found else old.rstrip() + "\n\n") + text + ("\n" + rest if rest else ""))
+        before = head.rstrip() if found else old.rstrip()
+        results.write_text(before + "\n\n" + text + ("\n" + rest if rest else ""))
     return 0
 
 

@@ -63,7 +63,8 @@ def test_findings_land_once_and_a_rerun_adds_nothing(fakes: Fakes, db_url: str, 
     assert fakes.agents and all(agent.startswith("leakguard/") for agent in fakes.agents)
 
 
-def test_findings_query_and_formats(fakes: Fakes, db_url: str, tmp_path: Path) -> None:
+def test_findings_query_and_formats(fakes: Fakes, tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'a.db'}"  # the filters' SQL on PostgreSQL: test_store.py
     _publish(fakes, tmp_path)
     assert _audit(fakes, db_url, "npm:leaky@1.0.0", "npm:tidy@2.0.0", "pypi:sneaky==0.3").returncode == 0
     text = run_cli("findings", "--db", db_url)

@@ -4,6 +4,7 @@ that land once, the cursor in the same transaction as its batch, and no secret e
 from __future__ import annotations
 
 import dataclasses
+import datetime
 
 import pytest
 import sqlalchemy
@@ -67,6 +68,11 @@ def test_fingerprints_alert_once_and_new_means_first_seen_in_the_last_run(db_url
     new = store.findings(Query(new=True))
     assert {r["fingerprint"] for r in new} == {"fp0-1", "fp1-1", "fp2-1"}
     assert {r["spec"] for r in store.findings(Query(artifact="npm:p4"))} == {"npm:p4@1.0.0"}
+    assert {r["spec"] for r in store.findings(Query(artifact="p5-1.0.0.tgz"))} == {"npm:p5@1.0.0"}
+    assert len(store.findings(Query(rule="github"))) == 9 and store.findings(Query(rule="git")) == []
+    assert len(store.findings(Query(severity=4))) == 9 and store.findings(Query(severity=5)) == []
+    assert store.findings(Query(since=utcnow())) == []
+    assert len(store.findings(Query(since=utcnow() - datetime.timedelta(minutes=5)))) == 9
     store.close()
 
 
