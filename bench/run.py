@@ -65,7 +65,7 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 AUTOMATON = """
 import io, json, sys, tarfile, time, zipfile
 from pathlib import Path
-from leakguard.app import Scanner
+from leakguard.match.detector import Detector
 from leakguard.policy.config import load_file
 from leakguard.walk.compressed import GZIP  # ISA-L when installed, as leakguard inflates
 path, config, engine = sys.argv[1:4]
@@ -106,7 +106,7 @@ for name, data in unpacked:
         texts.extend(s.encode("utf-8", "surrogatepass") for s in parsed["sourcesContent"] if isinstance(s, str))
     else:
         texts.append(data)
-matcher = Scanner.build(load_file(Path(config)), engine).matcher
+matcher = Detector.build(load_file(Path(config)), engine).matcher
 start = time.process_time()
 for text in texts:
     matcher.prescan(text)
@@ -114,26 +114,33 @@ print(inflate, time.process_time() - start, sum(map(len, texts)))
 """
 
 # This pipeline with its detectors costing nothing beyond the floor's work (``ceiling``): the real
-# command line, walk, ring, workers, map parse and verdict, but each sourcesContent entry is only
+# command line, walk, workers, map parse and verdict, but each sourcesContent entry is only
 # decoded and passed through the automaton, and every other blob (or map source) only through it: no
 # confirmation, no base64 or other views, no content finding. What it costs over the floor is the
 # pipeline's own: start-up, copies, page faults, Python per member and per entry, the skeleton.
 CEILING = """
 import sys
-from leakguard import app, cli
-from leakguard.match import sourcemap
-def entries(self, job, pending):
-    for (index, _), literal in zip(job.payload, job.pieces, strict=True):
+from leakguard import cli
+from leakguard.facts import NONE
+from leakguard.match import analyzers, content, sourcemap
+def entries(detector, origin, depth, literals):
+    sizes = {}
+    for section, index, _, literal in literals:
         data = sourcemap.decode_entry(literal)
-        pending.sizes.append((index, len(data)))
-        self.matcher.prescan(data)
-    return []
-def blob(self, blob, pending, text=None, *, path=True):
-    self.matcher.prescan(blob.data)
-    return iter(())
-# What the cut replaces: streamed entries, whole blobs, and the sources of a map split in parts.
-assert all(callable(getattr(app.Scanner, name)) for name in ("_entries", "blob", "_text"))
-app.Scanner._entries, app.Scanner.blob, app.Scanner._text = entries, blob, blob
+        sizes[(section, index)] = len(data)
+        detector.matcher.prescan(data)
+    return NONE, sizes
+def text(detector, blob, prepared=None, *, path=True):
+    detector.matcher.prescan(blob.data)
+    return NONE
+whole_map = analyzers.ANALYZERS["source-map"]
+def named_map(detector, blob, prepared):
+    return whole_map(detector, blob, prepared) if sourcemap.named_map(blob) else analyzers.Step()
+# The cut: map entries are decoded and passed through the automaton, every other blob only passed
+# through it; no file rules, no links, no views or payloads, no confirmation.
+analyzers.entries, content.text = entries, text
+analyzers.ANALYZERS.clear()
+analyzers.ANALYZERS.update({"source-map": named_map, "content": analyzers.text})
 sys.argv[0] = "leakguard"
 cli.main()
 """

@@ -147,18 +147,6 @@ class Blob:
         return self.offset == 0 and self.scan_from == 0 and self.scan_to is None
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """Bytes of a large member as they are read, for a consumer that starts work before the
-    member ends (a walk asked to stream). The member's whole ``Blob`` still follows them."""
-
-    origin: Origin
-    offset: int
-    data: bytes
-    size: int  # what the container declares for the member: a hint, not a promise
-    depth: int
-
-
 _ARCHIVE_EXT = re.compile(
     r"(?:\.tar\.(?:gz|bz2|xz)|\.(?:tgz|tar|zip|whl|gz|bz2|xz|egg|jar|vsix|nupkg))$", re.IGNORECASE
 )
@@ -195,6 +183,16 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
+class InlineAllow:
+    """A ``leakguard:allow SELECTOR reason`` comment on a finding's line, as found (a fact: whether it
+    suppresses the finding is the policy's call). ``distance``: bytes between it and the finding."""
+
+    selector: str
+    reason: str
+    distance: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One reportable observation. ``fingerprint`` never depends on a line number."""
 
@@ -210,6 +208,8 @@ class Finding:
     suppression: Suppression | None = None
     # Set by a release diff (--against): the same fingerprint was already in the previous release.
     carried_over: bool = False
+    # Inline allow comments on the finding's line (see InlineAllow).
+    allows: tuple[InlineAllow, ...] = ()
 
     @property
     def fingerprint(self) -> str:
@@ -219,16 +219,18 @@ class Finding:
         return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
-ProblemKind = Literal["corrupt", "limit", "unsupported", "unreadable"]
+ProblemKind = Literal["corrupt", "limit", "unsupported", "unreadable", "internal"]
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """Something that could not be scanned. A problem is never a pass."""
+    """Something that could not be scanned. A problem is never a pass. ``trace`` holds the traceback
+    of an internal error (leakguard's own bug), printed with ``--debug``."""
 
     origin: Origin
     kind: ProblemKind
     detail: str
+    trace: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,7 +71,7 @@ TOKEN = "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"  # rules/credentials/github.t
 @pytest.mark.parametrize("engine", ENGINES)
 def test_ceiling_runs_the_whole_pipeline_with_the_detectors_cut(tmp_path: Path, engine: str) -> None:
     bench = _bench()
-    # A map large enough to be streamed to the workers entry by entry, a token in one of its
+    # A map large enough to be shared out between the workers in parts, a token in one of its
     # sources and one in the bundle.
     filler = "export const value = 1;\n" * 2000
     sources = [filler] * 100 + [f'const token = "{TOKEN}";\n']
@@ -98,8 +98,8 @@ def test_ceiling_runs_the_whole_pipeline_with_the_detectors_cut(tmp_path: Path, 
 
     full = findings(ceiling=False)
     cut = findings(ceiling=True)
-    # The real scan finds both tokens; the cut one none, yet it walked, streamed and summarised
-    # the map: its embedded first-party sources still fail the release.
+    # The real scan finds both tokens; the cut one none, yet it walked, split and summarised the
+    # map: its embedded first-party sources still fail the release.
     assert sorted(p for c, p in full if c == "credential") == ["package/index.js", "package/index.js.map!/src/m100.ts"]
     assert ("source-map", "package/index.js.map") in full
     assert "credential" not in {c for c, _ in cut}

@@ -27,7 +27,7 @@ def _distributed() -> Any:
     try:
         import distributed
     except ImportError:
-        raise UsageError("--engine dask needs the dask extra: pip install 'leakguard[dask]'") from None
+        raise UsageError("the dask engine needs the dask extra: pip install 'leakguard[dask]'") from None
     return distributed
 
 
@@ -108,26 +108,11 @@ class DaskGate:
 def open_dask(setup: Setup) -> Iterator[Engine]:
     """A client on the cluster at ``setup.scheduler``, or on a new ``LocalCluster`` of
     ``setup.workers`` single-threaded worker processes; the engine's gate and executor on it."""
-    from leakguard.audit.run import Engine, usable_cores
-    from leakguard.execute.dask import DaskExecutor
+    from leakguard.audit.run import Engine
+    from leakguard.execute.dask import DaskExecutor, connect
 
-    distributed = _distributed()
-    from dask import config as dask_config
-
-    with contextlib.ExitStack() as stack:
-        if setup.scheduler:
-            try:
-                client = stack.enter_context(distributed.Client(setup.scheduler, timeout="30s"))
-            except (OSError, TimeoutError) as exc:
-                raise UsageError(f"--scheduler {setup.scheduler}: cannot connect: {exc}") from None
-        else:
-            # One task at a time per worker thread: a worker that dies makes only the task it was
-            # running suspect (dask counts a death against every task assigned to the worker).
-            stack.enter_context(dask_config.set({"distributed.scheduler.worker-saturation": 1.0}))
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=setup.workers or usable_cores(), threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=40))
-            client = stack.enter_context(distributed.Client(cluster))
+    client, stack = connect(setup.scheduler, setup.workers)
+    with stack:
         gate = DaskGate(setup.politeness, uuid.uuid4().hex[:12])
         gate.start()
         stack.callback(gate.stop)

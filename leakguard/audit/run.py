@@ -79,10 +79,10 @@ def open_engine(setup: Setup) -> Iterator[Engine]:
         with open_dask(setup) as engine:
             yield engine
         return
-    from leakguard.audit._interim import Processes
+    from leakguard.execute import EXECUTORS
 
     jobs = setup.workers or usable_cores()
-    yield Engine(LocalGate(setup.politeness), lambda context: Processes(context, jobs))
+    yield Engine(LocalGate(setup.politeness), lambda context: EXECUTORS["processes"](context, jobs))
 
 
 Items = Callable[[Store, Any], Iterable[Task | Mark]]
@@ -102,6 +102,8 @@ def run(setup: Setup, config: Config, command: str, items: Items,
         with open_engine(setup) as engine:
             context = Context(config=config, gate=engine.gate, politeness=setup.politeness, rules_version=version,
                               spool=spool, engine=setup.keyword_engine)
+            if setup.engine == "local":
+                context.detector()  # built once, before the workers fork, and shared by them
             run_id = store.begin_run(command, setup.engine, version)
             coordinator = Coordinator(store, context, run_id, batch=setup.batch, on_progress=on_progress)
             try:

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from leakguard.audit.gate import Gate, Politeness
 from leakguard.audit.http import Client, FetchError
@@ -22,6 +22,7 @@ from leakguard.audit.work import Outcome, StoredFinding, Task, VerdictWord, utcn
 from leakguard.errors import LeakguardError
 
 if TYPE_CHECKING:
+    from leakguard.match.detector import Detector
     from leakguard.model import Finding, Verdict
     from leakguard.policy.config import Config
 
@@ -36,14 +37,34 @@ class Context:
     rules_version: str
     spool: str  # a directory for downloads ("": the worker's temporary directory; each task takes a folder in it)
     engine: str = "auto"  # the keyword engine
-    _clients: dict[str, Client] = field(default_factory=dict, compare=False, repr=False)
+    # Built once per process and kept: the detector (compiled rules) and the registries' clients.
+    # Never pickled: a Dask worker builds its own (see __getstate__).
+    _built: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def client(self, registry: str) -> Client:
         """The polite client of a registry (one per registry and process)."""
-        found = self._clients.get(registry)
+        found = self._built.get(registry)
         if found is None:
-            found = self._clients[registry] = Client(self.gate, self.politeness, registry)
+            found = self._built[registry] = Client(self.gate, self.politeness, registry)
         return found
+
+    def detector(self) -> Detector:
+        """The compiled detector for the config, built on first use in this process. The local
+        engine builds it before its workers fork, so they share it; building it per artifact would
+        cost more than scanning a small one."""
+        found = self._built.get("detector")
+        if found is None:
+            from leakguard.match.detector import Detector
+
+            found = self._built["detector"] = Detector.build(self.config, self.engine)
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_built": {}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
 
 
 def _stored(finding: Finding, *, blocking: bool) -> StoredFinding:
@@ -58,10 +79,13 @@ def _stored(finding: Finding, *, blocking: bool) -> StoredFinding:
 
 
 def _scan(path: str, label: str, context: Context) -> Verdict:
-    from leakguard.app import scan
+    """One artifact through the library: facts in this process, then the policy's decision."""
     from leakguard.model import Source
+    from leakguard.pipeline import scan_artifact
+    from leakguard.policy.decide import decide
 
-    return scan([Source(path, label)], context.config, engine=context.engine, jobs=1)
+    result = scan_artifact(Source(path, label), context.config, detector=context.detector())
+    return decide([result], context.config)
 
 
 def _sha256(path: str) -> tuple[str, int]:

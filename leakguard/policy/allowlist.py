@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -147,20 +146,11 @@ class Allowlist:
         return out
 
 
-_INLINE = re.compile(rb"leakguard:allow[ \t]+([A-Za-z0-9_.-]+)(?:[ \t]+([^\r\n*]*?))?[ \t]*(?:\*/|-->|$)", re.MULTILINE)
-
-
-def inline_allow(finding: Finding, data: bytes, start: int, end: int) -> Finding:
-    """``leakguard:allow RULE-ID reason`` in a comment on the same line suppresses that rule there."""
-    line_start = data.rfind(b"\n", 0, start) + 1
-    line_end = data.find(b"\n", end)
-    line = data[line_start : line_end if line_end != -1 else len(data)]
-    if b"leakguard:allow" not in line:
-        return finding
-    for match in _INLINE.finditer(line):
-        name = match.group(1).decode("ascii")
-        if rule_selects(name, finding.rule_id, finding.category):
-            reason = (match.group(2) or b"").decode("utf-8", "replace").strip() or "inline allow without a reason"
+def inline(finding: Finding) -> Finding:
+    """``leakguard:allow RULE-ID reason`` in a comment on the finding's line (recorded by detection
+    as ``Finding.allows``) suppresses that rule there."""
+    for allow in finding.allows:
+        if rule_selects(allow.selector, finding.rule_id, finding.category):
+            reason = allow.reason or "inline allow without a reason"
             return dataclasses.replace(finding, suppression=Suppression("inline", reason))
     return finding
-

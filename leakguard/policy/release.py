@@ -5,11 +5,13 @@ All checks are on top-level members of an artifact (``ArtifactEnd.members``): pa
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import pathspec
 
+from leakguard.facts import ArtifactResult
 from leakguard.model import (
     ArtifactEnd,
     Category,
@@ -21,6 +23,7 @@ from leakguard.model import (
     human_size,
 )
 from leakguard.policy.config import Config
+from leakguard.policy.evidence import normalise
 
 # New members of these kinds deserve a look in any release: maps, keys, env files, VCS folders,
 # archives, databases, state files.
@@ -116,3 +119,30 @@ def pair(old: Iterable[ArtifactEnd], new: Iterable[ArtifactEnd]) -> list[tuple[A
     }
     return [(by_key[(n.artifact.kind, n.artifact.name)], n) for n in news
             if (n.artifact.kind, n.artifact.name) in by_key]
+
+
+def _codename(finding: Finding) -> str | None:
+    if finding.category is not Category.CODENAME or finding.secret is None:
+        return None
+    return normalise(finding.secret.reveal().decode("utf-8", "replace"))
+
+
+def carry_over(previous: Sequence[ArtifactResult], results: Sequence[ArtifactResult], findings: list[Finding],
+               config: Config) -> tuple[list[Finding], list[ReleaseDiff]]:
+    """Findings the previous release already had are marked carried over (as are codenames it
+    already shipped, wherever they now are); then the release-diff policy per pair of artifacts."""
+    old = [f for r in previous for f in (*r.findings, *check(r.end, config))]
+    before = {f.fingerprint for f in old}
+    names = {n for f in old if (n := _codename(f)) is not None}
+    marked = [
+        dataclasses.replace(f, carried_over=True)
+        if f.fingerprint in before or (_codename(f) or "\x00") in names else f
+        for f in findings
+    ]
+    diffs = []
+    fresh = tuple(sorted({f.fingerprint for f in marked if not f.carried_over}))
+    for old_end, new_end in pair([r.end for r in previous], [r.end for r in results]):
+        change = dataclasses.replace(diff(old_end, new_end), new_findings=fresh)
+        diffs.append(change)
+        marked.extend(against(change, new_end, config))
+    return marked, diffs

@@ -32,7 +32,6 @@ from leakguard.model import (
     ArtifactEnd,
     Blob,
     Category,
-    Chunk,
     Finding,
     Origin,
     Problem,
@@ -45,7 +44,7 @@ from leakguard.walk.entry import Entry
 from leakguard.walk.kinds import Manifest
 from leakguard.walk.limits import Budget, LimitHit, Limits
 
-Event = Blob | Chunk | Finding | Problem | Unscanned | ArtifactEnd
+Event = Blob | Finding | Problem | Unscanned | ArtifactEnd
 
 READ_CHUNK = 1024 * 1024
 # Errors that mean "this container's bytes are damaged", from every decoder we use.
@@ -61,15 +60,12 @@ __all__ = ["Event", "Limits", "walk"]
 
 
 def walk(targets: Sequence[str | Source], limits: Limits, stdin: IO[bytes] | None = None,
-         exclude: Sequence[str] = (), stream: int | None = None) -> Iterator[Event]:
+         exclude: Sequence[str] = ()) -> Iterator[Event]:
     """Walk every target in order. Missing targets raise ``UsageError`` before anything is read.
 
     ``exclude`` holds gitignore-style patterns of member paths (inside the artifact, members of
     nested archives joined with ``/``) that are never read; the ledger lists them as skipped by
-    policy. Structural findings (unsafe names, links, device files) still apply to them.
-
-    With ``stream``, a ``.map`` member that declares at least that many bytes (and fits the
-    window) is also yielded as ``Chunk`` events while it is read, before its ``Blob``."""
+    policy. Structural findings (unsafe names, links, device files) still apply to them."""
     skip = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     sources = [Source.of(target) for target in targets]
     for source in sources:
@@ -77,12 +73,12 @@ def walk(targets: Sequence[str | Source], limits: Limits, stdin: IO[bytes] | Non
             raise UsageError(f"{source.path}: no such file or directory")
     for source in sources:
         if source.path == "-":
-            yield from _Walk(limits, source.name or "<stdin>", 0, skip, stream).stdin(
+            yield from _Walk(limits, source.name or "<stdin>", 0, skip).stdin(
                 stdin if stdin is not None else sys.stdin.buffer)
         else:
             path = Path(source.path)
             size = path.lstat().st_size if path.is_file() else 0
-            yield from _Walk(limits, source.label, size, skip, stream).target(path)
+            yield from _Walk(limits, source.label, size, skip).target(path)
 
 
 class _Joined:
@@ -119,10 +115,9 @@ class _Walk:
     """The walk of one target: its budget, its manifest and the member paths it has seen."""
 
     def __init__(self, limits: Limits, name: str, compressed_size: int,
-                 skip: pathspec.GitIgnoreSpec | None = None, stream: int | None = None) -> None:
+                 skip: pathspec.GitIgnoreSpec | None = None) -> None:
         self.limits = limits
         self.skip = skip
-        self.stream = stream
         self.budget = Budget(limits, compressed_size)
         self.root = Origin((name,))
         self.manifest = Manifest()
@@ -318,7 +313,7 @@ class _Walk:
             return
         try:
             with entry.open() as stream:
-                yield from self._read_member(stream, origin, depth, entry.name, top=top, size=entry.size)
+                yield from self._read_member(stream, origin, depth, entry.name, top=top)
         except LimitHit as hit:
             self._artifact_wide(hit)
             yield from self._limit(origin, hit)
@@ -332,17 +327,10 @@ class _Walk:
             yield Unscanned(origin, f"unreadable: {_reason(exc)}")
             yield Problem(origin, "corrupt" if self.kind != "directory" else "unreadable", _reason(exc))
 
-    def _read_member(self, stream: IO[bytes], origin: Origin, depth: int, name: str, *, top: bool,
-                     size: int | None = None) -> Iterator[Event]:
+    def _read_member(self, stream: IO[bytes], origin: Origin, depth: int, name: str, *, top: bool
+                     ) -> Iterator[Event]:
         window = self.limits.window_bytes
-        if self.stream is not None and size is not None and self.stream <= size <= window and name.endswith(".map"):
-            whole = _Joined()
-            for offset, chunk in self._chunks(stream, limit=window):
-                yield Chunk(origin, offset, chunk, size, depth)
-                whole.add(chunk)
-            head = whole.value()
-        else:
-            head = self._read(stream, origin, limit=window)
+        head = self._read(stream, origin, limit=window)
         more = stream.read(1)
         if not more:
             if top:

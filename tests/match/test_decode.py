@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 import json
 import re
@@ -12,8 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leakguard.app import Scanner, _Artifact, scan
+from leakguard.app import scan
 from leakguard.match import Matcher, decode
+from leakguard.match.analyzers import analyze
+from leakguard.match.detector import Detector
 from leakguard.model import Blob, Category, Origin, Rule, Severity
 from leakguard.policy.config import Config
 from tests.helpers.archives import npm_tarball, wheel, write, zip_bytes
@@ -119,13 +122,13 @@ def test_a_codename_running_past_the_end_of_a_utf16_string_is_not_one() -> None:
     binary += b"b\x01" + "ara!".encode("utf-16-le") + b"\x01" * 8
     binary += "[Capybara]".encode("utf-16-le")  # a real one, later
     blob = Blob(Origin(("a.tgz", "package/a.dll")), binary, 1)
-    scanner = Scanner.build(Config(codenames=("capybara",)), "ahocorasick-rs")
+    scanner = Detector.build(Config(codenames=("capybara",)), "ahocorasick-rs")
     [(view, strings)] = decode.utf16_strings(blob)
     across = view.data.index(b"Capybara")
     real = view.data.index(b"Capybara", across + 1)
     assert scanner.names is not None
     assert {f.span.start for f in scanner.names.scan(view, strings) if f.span} == {across, real}
-    assert {(f.rule_id, f.span.start if f.span else None) for f in scanner.blob(blob, _Artifact())} == {
+    assert {(f.rule_id, f.span.start if f.span else None) for f in analyze(scanner, blob).findings} == {
         ("codename.capybara", real)}
 
 
@@ -145,13 +148,13 @@ def test_utf16_strings_are_read_only_when_a_codename_may_be_in_them(data: bytes,
     findings are those of a scanner without the markers, which always reads them."""
     data = data[:1] + data if odd else data
     config = Config(codenames=("capybara", "okapi"))
-    gated = Scanner.build(config, "ahocorasick-rs")
-    plain = Scanner(config, Matcher(gated.matcher.rules, "ahocorasick-rs"), "ahocorasick-rs")
+    gated = Detector.build(config, "ahocorasick-rs")
+    plain = dataclasses.replace(gated, matcher=Matcher(gated.matcher.rules, "ahocorasick-rs"))
     blob = Blob(Origin(("a.tgz", "package/x.node")), data, 1)
 
-    def found(scanner: Scanner) -> list[tuple[str, str, int | None]]:
+    def found(scanner: Detector) -> list[tuple[str, str, int | None]]:
         return [(f.rule_id, f.origin.inner, f.span.start if f.span else None)
-                for f in scanner.blob(blob, _Artifact())]
+                for f in analyze(scanner, blob).findings]
 
     assert found(gated) == found(plain)
     if not any(decode.wide(name) in data.lower() for name in (b"capybara", b"okapi")):
@@ -229,13 +232,13 @@ def test_inline_source_map_payload_is_matched_decoded_not_as_base64(tmp_path: Pa
                     negative_examples=())
 
     rules = [rule("test.eyj", b"eyj", rb"(eyJ[A-Za-z0-9]{8})"), rule("test.okapi", b"okapi", rb"(okapi-[0-9]+)")]
-    scanner = Scanner(Config(), Matcher(rules))
+    scanner = dataclasses.replace(Detector.build(Config()), matcher=Matcher(rules))
     js = _inline_map_js("const model = 'okapi-42';")
-    found = [(f.rule_id, f.origin.inner) for f in scanner.blob(Blob(Origin(("a", "dist/app.js")), js, 0), _Artifact())]
+    found = [(f.rule_id, f.origin.inner) for f in analyze(scanner, Blob(Origin(("a", "dist/app.js")), js, 0)).findings]
     assert ("test.okapi", "<base64 at line 2>") in found
     assert [r for r, where in found if r == "test.eyj" and where == "dist/app.js"] == []
     plain = b"token = " + base64.b64encode(json.dumps({"note": "not a source map at all"}).encode()) + b"\n"
-    found = [(f.rule_id, f.origin.inner) for f in scanner.blob(Blob(Origin(("a", "cfg.txt")), plain, 0), _Artifact())]
+    found = [(f.rule_id, f.origin.inner) for f in analyze(scanner, Blob(Origin(("a", "cfg.txt")), plain, 0)).findings]
     assert ("test.eyj", "cfg.txt") in found
 
 

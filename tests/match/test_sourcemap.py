@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from leakguard.app import scan
-from leakguard.match import sourcemap
+from leakguard.match import maps, sourcemap
 from leakguard.model import Blob, Category, ExitCode, Origin, Severity
 from leakguard.policy.config import Config
 from tests.helpers.archives import npm_tarball, source_map, tar_bytes, write, zip_bytes
@@ -210,21 +211,56 @@ def test_map_inside_zip_inside_tarball(tmp_path: Path) -> None:
     assert str(finding.origin) == f"{path}!/package/assets.zip!/static/app.js.map"
 
 
-def test_parse_streams_entries_without_json_loads() -> None:
+def test_a_parsed_map_is_a_value_read_in_any_order_any_number_of_times() -> None:
     data = source_map(FIRST + THIRD)
-    parsed = sourcemap.parse(Blob(Origin(("x.tgz", "package/a.js.map")), data, 1))
+    parsed = sourcemap.parse(data)
     assert parsed is not None
-    contents = list(parsed.contents())
-    assert [b.origin.inner for b in contents] == [p for p, _ in FIRST + THIRD]
-    assert [b.data.decode() for b in contents] == [c for _, c in FIRST + THIRD]
-    summary = parsed.summary()
+    entries = list(parsed.entries())
+    assert [e.name for e in entries] == [p for p, _ in FIRST + THIRD]
+    assert [sourcemap.decode_entry(data[e.start : e.end]).decode() for e in reversed(entries)] == [
+        c for _, c in reversed(FIRST + THIRD)]
+    assert list(parsed.entries()) == entries  # again, the same
+    summary = maps.summarize(parsed, Origin(("x.tgz", "package/a.js.map")),
+                             {(e.section, e.index): 1 for e in entries})
     assert (summary.sources, len(summary.first_party)) == (len(FIRST + THIRD), len(FIRST))
 
 
 @pytest.mark.parametrize("bad", [b"{", b'{"version": 3, "mappings": ', b'{"version": 3, "sourcesContent": [1,',
-                                 b"[" * 100000, b'{"version": 2, "mappings": "A"}'])
-def test_malformed_maps_are_not_maps(bad: bytes) -> None:
-    assert sourcemap.parse(Blob(Origin(("x", "a.js.map")), bad, 1)) is None
+                                 b'{"version": 3, "mappings": "A"' + b', "x": [' * 100000])
+def test_damaged_maps_raise_a_map_error(bad: bytes) -> None:
+    with pytest.raises(sourcemap.MapError):
+        sourcemap.parse(bad)
+
+
+@pytest.mark.parametrize("other", [b'{"version": 2, "mappings": "A"}', b'{"version": 3}', b'{}',
+                                   b'{"version": 3, "sources": [], "mappings": 7}'])
+def test_json_objects_that_are_not_version_3_maps_are_not_maps(other: bytes) -> None:
+    assert sourcemap.parse(other) is None
+
+
+@pytest.mark.parametrize("wrap", [
+    lambda m: b")]}'\n" + m,  # the XSSI guard browsers strip (ECMA-426)
+    lambda m: b"\xef\xbb\xbf" + m,  # a UTF-8 BOM
+    lambda m: b"\n" * 80 + m,  # any whitespace, as JSON.parse accepts
+    lambda m: m.replace(b'"version": 3', b'"version": "3"'),  # the version as a string
+    lambda m: m.replace(b'"sourcesContent": [', b'"sourcesContent": null, "sourcesContent": ['),  # the last wins
+])
+def test_maps_that_real_tools_accept_are_read(wrap: Callable[[bytes], bytes], tmp_path: Path) -> None:
+    data = wrap(source_map(FIRST[:2]))
+    parsed = sourcemap.parse(data)
+    assert parsed is not None and [e.name for e in parsed.entries()] == [p for p, _ in FIRST[:2]]
+    [finding] = scan([str(write(tmp_path, "w.tgz", npm_tarball({"a.js.map": data}, license="UNLICENSED")))],
+                     Config()).blocking
+    assert (finding.rule_id, finding.severity) == ("source-map.embedded-sources", Severity.CRITICAL)
+
+
+def test_a_damaged_map_is_a_scan_error_and_still_read_as_text(tmp_path: Path) -> None:
+    token = github_token(seed=7)
+    data = source_map([("../src/k.ts", f"const k = '{token}';\n")])[:-20]  # truncated
+    verdict = scan([str(write(tmp_path, "t.tgz", npm_tarball({"a.js.map": data})))], Config())
+    assert [(p.kind, p.origin.inner) for p in verdict.problems] == [("corrupt", "package/a.js.map")]
+    assert "source map cannot be read" in verdict.problems[0].detail
+    assert [f.rule_id for f in verdict.blocking] == ["github.pat-classic"]
 
 
 def test_plain_tar_map_in_directory_target(tmp_path: Path) -> None:
@@ -243,13 +279,13 @@ def test_tar_without_package_json(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("version", "is_map"), [("3", True), ("3.0", True), ("3e0", True), ("2", False),
-                                                 ('"3"', False), ("30", False)])
+                                                 ('"3"', True), ('"3.0"', False), ("30", False)])
 def test_a_map_is_recognised_by_its_version_wherever_it_lives(version: str, is_map: bool) -> None:
     data = ('{"names": [], "version" : ' + version + ', "sources": ["../src/a.ts"], "sourcesContent": '
             '["export const a = 1;"], "mappings": "AAAA"}').encode()
     blob = Blob(Origin(("x.tgz", "package/dist/bundle.json")), data, 1)
     assert sourcemap.looks_like_map(blob) is is_map
-    assert (sourcemap.parse(blob) is not None) is is_map
+    assert (sourcemap.parse(blob.data) is not None) is is_map
 
 
 @pytest.mark.parametrize("head", [
@@ -275,6 +311,6 @@ def test_the_automaton_link_places_give_the_same_links() -> None:
     blob = Blob(Origin(("x.tgz", "package/dist/a.js")), data, 1)
     places = [i for i in range(len(data)) if data[i:i + 17].lower() == b"sourcemappingurl="]
     assert len(places) == 3
-    assert sourcemap.links(blob, places) == sourcemap.links(blob)
-    targets = [link.target for link in sourcemap.links(blob, places)]
+    assert maps.links(blob, places) == maps.links(blob)
+    targets = [link.target for link in maps.links(blob, places)[0]]
     assert targets == ["package/dist/a.js.map", "package/dist/c.css.map"]

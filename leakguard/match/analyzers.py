@@ -1,0 +1,132 @@
+"""The analyzers, in the order they run over each blob: an explicit registry.
+
+Each takes the detector, a blob and what the blob's analyzers share (``content.Prepared``), and
+returns a ``Step``: the facts it found, and whether the blob is done (a source map is read as a map
+-- its entries as the files they were, its skeleton as text -- so the content and link analyzers do
+not read it again). ``analyze`` runs them; analyzers never mutate anything they are given.
+
+A new analyzer is one function here and one line in ``ANALYZERS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from leakguard.facts import NONE, Facts
+from leakguard.match import content, inline, maps, sourcemap
+from leakguard.match.detector import Detector
+from leakguard.match.files import npm_manifest
+from leakguard.match.sourcemap import MapError, SourceMap
+from leakguard.model import Blob, Origin, Problem
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One analyzer's result for one blob."""
+
+    facts: Facts = NONE
+    done: bool = False  # the blob is fully analyzed: later analyzers skip it
+
+
+Analyzer = Callable[[Detector, Blob, content.Prepared], Step]
+
+MANIFESTS = (("package/package.json",), ("package.json",))
+
+
+def member_files(detector: Detector, blob: Blob, prepared: content.Prepared) -> Step:
+    """File rules that read a member's content (``.env`` values, key files...), and the npm
+    manifest; once per member (not for derived text or later pieces of a large member)."""
+    if blob.derived or blob.offset != 0:
+        return Step()
+    manifest = npm_manifest(blob.data) if blob.origin.chain[1:] in MANIFESTS else None
+    return Step(Facts(findings=tuple(detector.files.member(blob.origin, blob.data)), manifest=manifest))
+
+
+def source_map(detector: Detector, blob: Blob, prepared: content.Prepared) -> Step:
+    """A source map: each sourcesContent entry scanned as the file it was, the rest as text, and a
+    summary for the artifact's end. A JSON object that only looked like a map goes on as text; a
+    damaged map is a problem (and is still read as text)."""
+    if not (sourcemap.named_map(blob) or sourcemap.looks_like_map(blob, prepared.marks(sourcemap.VERSION_MARKER))):
+        return Step()
+    try:
+        parsed = sourcemap.parse(blob.data)
+    except MapError as exc:
+        problem = Problem(blob.origin, "corrupt", f"source map cannot be read: {exc}")
+        return Step(Facts(problems=(problem,)))
+    if parsed is None:
+        return Step()
+    return Step(whole_map(detector, blob, parsed), done=True)
+
+
+def whole_map(detector: Detector, blob: Blob, parsed: SourceMap, *, inline_map: bool = False) -> Facts:
+    """Every entry, the skeleton and the summary of a map held by one process."""
+    found, sizes = entries(detector, blob.origin, blob.depth,
+                           ((e.section, e.index, e.name, blob.data[e.start : e.end]) for e in parsed.entries()))
+    summary = maps.summarize(parsed, blob.origin, sizes, inline=inline_map)
+    return found + skeleton(detector, blob, parsed) + Facts(maps=(summary,))
+
+
+Literal = tuple[int, int, str, bytes]  # (section, index, name, the entry's JSON string literal)
+
+
+def entries(detector: Detector, origin: Origin, depth: int, literals: Iterable[Literal]
+            ) -> tuple[Facts, dict[tuple[int, int], int]]:
+    """sourcesContent entries, each decoded and analyzed as the file it was (located at its original
+    path); with the decoded size of each, for the map's summary."""
+    items = list(literals)
+    named = content.named(detector, [name for _, _, name, _ in items])
+    out = NONE
+    sizes: dict[tuple[int, int], int] = {}
+    for section, index, name, literal in items:
+        data = sourcemap.decode_entry(literal)
+        sizes[(section, index)] = len(data)
+        out += content.text(detector, Blob(origin.child(name), data, depth, derived=True), path=name in named)
+    return out, sizes
+
+
+def skeleton(detector: Detector, blob: Blob, parsed: SourceMap) -> Facts:
+    """The map outside its entries and mappings (sources, names, unknown keys), matched as text."""
+    found = detector.matcher.scan(blob, parsed.skeleton())
+    return Facts(findings=tuple(inline.annotate(f, blob.data) for f in found))
+
+
+def text(detector: Detector, blob: Blob, prepared: content.Prepared) -> Step:
+    """Every content rule over the blob's text views and decoded payloads."""
+    return Step(content.text(detector, blob, prepared))
+
+
+def links(detector: Detector, blob: Blob, prepared: content.Prepared) -> Step:
+    """``sourceMappingURL`` comments: links to map files (judged at the artifact's end) and inline
+    ``data:`` maps, read here as maps."""
+    found, inlined = maps.links(blob, prepared.marks(sourcemap.LINK_MARKER))
+    out = Facts(links=tuple(found))
+    for data in inlined:
+        inner = Blob(blob.origin.child("<inline source map>"), data, blob.depth)
+        try:
+            parsed = sourcemap.parse(data)
+        except MapError:
+            parsed = None  # its decoded text was matched already, as a payload of the blob
+        if parsed is not None:
+            out += whole_map(detector, inner, parsed, inline_map=True)
+    return Step(out)
+
+
+ANALYZERS: dict[str, Analyzer] = {
+    "files": member_files,
+    "source-map": source_map,
+    "content": text,
+    "links": links,
+}
+
+
+def analyze(detector: Detector, blob: Blob) -> Facts:
+    """Every analyzer over one blob, in registry order."""
+    prepared = content.Prepared(detector, blob)
+    out = NONE
+    for analyzer in ANALYZERS.values():
+        step = analyzer(detector, blob, prepared)
+        out += step.facts
+        if step.done:
+            break
+    return out

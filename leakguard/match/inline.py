@@ -1,0 +1,42 @@
+"""``leakguard:allow RULE-ID reason`` comments: found next to a finding and recorded on it as facts.
+
+Detection only reads them; whether one suppresses its finding is the policy's decision
+(``leakguard.policy.decide``), which also judges their reasons and how far they are from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from leakguard.model import Finding, InlineAllow
+
+MARK = b"leakguard:allow"
+_INLINE = re.compile(rb"leakguard:allow[ \t]+([A-Za-z0-9_.-]+)(?:[ \t]+([^\r\n*]*?))?[ \t]*(?:\*/|-->|$)", re.MULTILINE)
+
+
+def directives(data: bytes, start: int, end: int) -> tuple[InlineAllow, ...]:
+    """The allow comments on the line of ``data[start:end]``, each with its distance in bytes from
+    that span (0 when it touches it)."""
+    line_start = data.rfind(b"\n", 0, start) + 1
+    line_end = data.find(b"\n", end)
+    if line_end == -1:
+        line_end = len(data)
+    if data.find(MARK, line_start, line_end) == -1:
+        return ()
+    found = []
+    for match in _INLINE.finditer(data, line_start, line_end):
+        reason = (match.group(2) or b"").decode("utf-8", "replace").strip()
+        distance = max(0, match.start() - end, start - match.end())
+        found.append(InlineAllow(match.group(1).decode("ascii"), reason, distance))
+    return tuple(found)
+
+
+def annotate(finding: Finding, data: bytes, offset: int = 0) -> Finding:
+    """``finding`` with the allow comments on its line in ``data`` (whose first byte is at member
+    offset ``offset``)."""
+    span = finding.span
+    if span is None:
+        return finding
+    found = directives(data, span.start - offset, span.end - offset)
+    return dataclasses.replace(finding, allows=found) if found else finding
