@@ -11,7 +11,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "leakguard"
 # module -> what it may use, and why
 ALLOWED = {
     "subprocess": {"leakguard/npm.py"},  # `leakguard npm` runs `npm pack`, as a publish would
-    "urllib": {"leakguard/registry.py"},  # only for npm:/pypi: registry specs
+    # only for npm:/pypi: registry specs, and for registry audits (feeds, packuments, downloads)
+    "urllib": {"leakguard/registry.py", "leakguard/audit/http.py"},
     "http": {"leakguard/registry.py"},
     "socket": set(),
     "ssl": set(),

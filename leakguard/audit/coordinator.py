@@ -18,11 +18,11 @@ import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from leakguard.audit.store import Store
 from leakguard.audit.work import Outcome, Task
 from leakguard.audit.worker import Context, audit_one, failed
+from leakguard.execute import Executor
 
 LOOKAHEAD = 256  # tasks read ahead of the executor, so stored digests are looked up in one query
 
@@ -52,14 +52,6 @@ class Counts:
         return 60.0 * self.done / self.seconds if self.seconds > 0 else 0.0
 
 
-class Mapper(Protocol):
-    """The executor seam, as the coordinator uses it (``leakguard.execute``)."""
-
-    def map_ordered(self, fn: Callable[[Any, Any], Any], tasks: Iterable[Any], errors: str = "raise"
-                    ) -> Iterator[Any]:
-        """Results of ``fn(context, task)`` in task order; ``TaskFailed`` for a failed task."""
-
-
 class Coordinator:
     """One run's coordinator (see the module docstring)."""
 
@@ -87,13 +79,13 @@ class Coordinator:
         return Counts(self._counts.done, self._counts.skipped, self._counts.failed, self._emitted - self._consumed,
                       self._counts.findings, time.monotonic() - self._started)
 
-    def run(self, executor: Mapper, items: Iterable[Task | Mark]) -> Counts:
+    def run(self, executor: Executor[Context], items: Iterable[Task | Mark]) -> Counts:
         """Audit every task of ``items`` and store the outcomes; returns the totals."""
         for index, result in enumerate(executor.map_ordered(audit_one, self._tasks(items), errors="return")):
             task = self._sent.pop(index)
             outcome = result if isinstance(result, Outcome) else failed(
                 task, self.context.rules_version, f"{result.kind}: {result.message}", quarantined=True,
-                attempts=getattr(result, "attempts", 1))
+                attempts=result.attempts)
             self._consumed += 1
             self._add(outcome)
             self._settle()

@@ -469,11 +469,23 @@ class _Walk:
 class _Digest:
     """The SHA-256 of a file, hashed in a thread of its own while the walk reads the file: hashlib
     releases the GIL, so the hash takes a core that is otherwise idle at the start of a scan
-    (35 ms for claude-code 2.1.88's 31 MB, before its first member could be read)."""
+    (35 ms for claude-code 2.1.88's 31 MB, before its first member could be read). A file under
+    ``THREADED_BYTES`` is hashed here, at once: hashing a few kB takes microseconds, starting and
+    joining a thread takes longer (audits scan thousands of small artifacts in a row)."""
+
+    THREADED_BYTES = 1024 * 1024
 
     def __init__(self, path: Path) -> None:
         self._hex: str | None = None
         self.error: OSError | None = None
+        self._thread: threading.Thread | None = None
+        try:
+            small = path.stat().st_size < self.THREADED_BYTES
+        except OSError:
+            small = True  # _hash records the error
+        if small:
+            self._hash(path)
+            return
         self._thread = threading.Thread(target=self._hash, args=(path,), name="leakguard-sha256", daemon=True)
         self._thread.start()
 
@@ -490,7 +502,8 @@ class _Digest:
 
     def wait(self) -> str | None:
         """The hex digest, once the file is hashed; None if reading it failed (``error``)."""
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         return self._hex
 
 
