@@ -1,9 +1,9 @@
 """The coordinator: feeds tasks to the executor, skips what is stored, writes outcomes in batches.
 
 It is the only writer. Tasks come from an iterable that may also hold ``Mark``s (a feed's cursor
-after the tasks of one page); outcomes come back in task order (``map_ordered``), so once the
-outcome of the last task before a mark is in, everything the mark covers is done and the mark is
-stored in the same transaction as the batch that completes it. A crash replays at most the batch
+after the tasks of one page); the tasks before a mark go through one ``map_ordered`` call, so when
+it ends everything the mark covers is done, and the mark is stored in the same transaction as the
+batch that completes it. A crash replays at most the batch
 in flight, and the replay adds nothing: digests already stored are skipped before they are sent,
 and again inside the transaction.
 
@@ -13,7 +13,7 @@ A task whose worker died on every retry, or that raised, comes back from the exe
 
 from __future__ import annotations
 
-import collections
+import dataclasses
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -64,72 +64,70 @@ class Coordinator:
         self.batch_seconds = batch_seconds
         self.on_progress = on_progress
         self._pending: list[Outcome] = []
-        self._marks: collections.deque[tuple[int, Mark]] = collections.deque()
         self._flushed_at = time.monotonic()
         self._started = time.monotonic()
-        self._sent: dict[int, Task] = {}  # in flight, by index
+        self._sent: list[Task] = []  # this segment's tasks, by index
         self._seen: set[str] = set()  # digests sent in this run
-        self._emitted = 0
-        self._consumed = 0
+        self._mark: Mark | None = None  # the mark that ended the current segment
         self._counts = Counts()
 
     @property
     def counts(self) -> Counts:
         """The totals so far."""
-        return Counts(self._counts.done, self._counts.skipped, self._counts.failed, self._emitted - self._consumed,
-                      self._counts.findings, time.monotonic() - self._started)
+        return dataclasses.replace(self._counts, seconds=time.monotonic() - self._started)
 
     def run(self, executor: Executor[Context], items: Iterable[Task | Mark]) -> Counts:
-        """Audit every task of ``items`` and store the outcomes; returns the totals."""
-        for index, result in enumerate(executor.map_ordered(audit_one, self._tasks(items), errors="return")):
-            task = self._sent.pop(index)
-            outcome = result if isinstance(result, Outcome) else failed(
-                task, self.context.rules_version, f"{result.kind}: {result.message}", quarantined=True,
-                attempts=result.attempts)
-            self._consumed += 1
-            self._add(outcome)
-            self._settle()
-        self._settle()
-        self._flush(None)
-        return self.counts
+        """Audit every task of ``items`` and store the outcomes; returns the totals.
 
-    def _tasks(self, items: Iterable[Task | Mark]) -> Iterator[Task]:
-        """The tasks to send: each digest once per run, none already stored; marks set aside."""
-        iterator = iter(items)
+        The stream is cut at each mark: the tasks before it go through one ``map_ordered`` call,
+        and when that call ends they are all done, so the mark is stored with the last batch. A
+        feed then waits for its next poll outside the executor, never holding back a result."""
+        stream = iter(items)
+        while True:
+            self._mark, self._sent = None, []
+            results = executor.map_ordered(audit_one, self._tasks(self._segment(stream)), errors="return")
+            for index, result in enumerate(results):
+                task = self._sent[index]
+                outcome = result if isinstance(result, Outcome) else failed(
+                    task, self.context.rules_version, f"{result.kind}: {result.message}", quarantined=True,
+                    attempts=result.attempts)
+                self._add(outcome)
+                if len(self._pending) >= self.batch or time.monotonic() - self._flushed_at >= self.batch_seconds:
+                    self._flush(None)
+            if self._mark is None:  # the stream ended
+                self._flush(None)
+                return self.counts
+            self._flush(self._mark)
+
+    def _segment(self, stream: Iterator[Task | Mark]) -> Iterator[Task]:
+        """The tasks of ``stream`` up to its next mark (kept in ``_mark``), or to its end."""
+        for item in stream:
+            if isinstance(item, Mark):
+                self._mark = item
+                return
+            yield item
+
+    def _tasks(self, tasks: Iterable[Task]) -> Iterator[Task]:
+        """The tasks to send: each digest once per run, none already stored (looked up a chunk at a time)."""
+        iterator = iter(tasks)
         while chunk := list(itertools.islice(iterator, LOOKAHEAD)):
-            digests = [i.digest for i in chunk if isinstance(i, Task)]
-            stored = self.store.known(digests, self.context.rules_version) if digests else set()
-            for item in chunk:
-                if isinstance(item, Mark):
-                    self._marks.append((self._emitted, item))
-                    self._settle()
+            stored = self.store.known([t.digest for t in chunk], self.context.rules_version)
+            for task in chunk:
+                if task.digest in stored or task.digest in self._seen:
+                    self._counts = dataclasses.replace(self._counts, skipped=self._counts.skipped + 1)
                     continue
-                if item.digest in stored or item.digest in self._seen:
-                    self._counts = _bump(self._counts, skipped=1)
-                    continue
-                self._seen.add(item.digest)
-                self._sent[self._emitted] = item
-                self._emitted += 1
-                yield item
+                self._seen.add(task.digest)
+                self._sent.append(task)
+                self._counts = dataclasses.replace(self._counts, queued=self._counts.queued + 1)
+                yield task
 
     def _add(self, outcome: Outcome) -> None:
         self._pending.append(outcome)
-        self._counts = _bump(self._counts, done=1, failed=int(outcome.verdict == "error"),
-                             findings=len(outcome.findings))
+        c = self._counts
+        self._counts = dataclasses.replace(c, done=c.done + 1, queued=c.queued - 1, findings=c.findings +
+                                           len(outcome.findings), failed=c.failed + (outcome.verdict == "error"))
         if self.on_progress is not None:
             self.on_progress(self.counts)
-
-    def _settle(self) -> None:
-        """Store the marks every outcome before them is in for (with the pending batch); store the
-        batch alone when it is full or old."""
-        mark = None
-        while self._marks and self._marks[0][0] <= self._consumed:
-            mark = self._marks.popleft()[1]
-        if mark is not None:
-            self._flush(mark)
-        elif self._pending and (len(self._pending) >= self.batch
-                                or time.monotonic() - self._flushed_at >= self.batch_seconds):
-            self._flush(None)
 
     def _flush(self, mark: Mark | None) -> None:
         if not self._pending and mark is None:
@@ -137,8 +135,3 @@ class Coordinator:
         self.store.record(self.run_id, self._pending, (mark.feed, mark.cursor) if mark is not None else None)
         self._pending = []
         self._flushed_at = time.monotonic()
-
-
-def _bump(counts: Counts, **add: int) -> Counts:
-    return Counts(**{k: getattr(counts, k) + add.get(k, 0) for k in ("done", "skipped", "failed", "queued",
-                                                                       "findings")}, seconds=counts.seconds)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import sqlalchemy
 
@@ -116,3 +117,28 @@ def test_a_coordinator_killed_mid_run_resumes_without_gaps_or_duplicates(fakes: 
     reread = {p.lstrip("/") for p in fakes.requests("/pkg")[packuments_before:]}
     assert reread == set(names[seq:])
     assert [json.loads(str(c["cursor"])) for c in rows(db_url, schema.cursors)] == [{"seq": 30}]
+
+
+def test_watch_polls_and_stores_each_page_as_it_comes(fakes: Fakes, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    fakes.publish_npm("first", "1.0.0", clean_tarball("first", "1.0.0"))
+    argv = [sys.executable, "-m", "leakguard", "watch", "npm", "--db", db, "--feed", fakes.base, "--registry",
+            fakes.base, "--workers", "1", "--no-config", "--since", "0", "--poll", "0.2"]
+    follower = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+    def wait_for(count: int) -> list[str]:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and follower.poll() is None:
+            if _stored(db)[0] >= count:
+                break
+            time.sleep(0.1)
+        return sorted(str(r["spec"]) for r in rows(db, schema.artifacts))
+
+    try:
+        assert wait_for(1) == ["npm:first@1.0.0"]
+        fakes.publish_npm("second", "2.0.0", clean_tarball("second", "2.0.0"))  # while it polls
+        assert wait_for(2) == ["npm:first@1.0.0", "npm:second@2.0.0"]
+    finally:
+        os.killpg(follower.pid, signal.SIGTERM)
+        _, stderr = follower.communicate(timeout=60)
+    assert follower.returncode == 143 and "leakguard: terminated" in stderr.decode()
