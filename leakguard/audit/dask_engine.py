@@ -35,19 +35,25 @@ class DaskGate:
     """The gate over Dask (see the module docstring). Pickles by name: a worker reconnects to the
     same queues and semaphore through its own client."""
 
-    def __init__(self, politeness: Politeness, name: str, registries: Sequence[str] = REGISTRIES) -> None:
+    def __init__(self, politeness: Politeness, name: str, registries: Sequence[str] = REGISTRIES, *,
+                 bounded: bool = True) -> None:
         self.politeness = politeness
         self.name = name
         self.registries = tuple(registries)
+        # False when the cluster has no more worker threads than download slots: each thread downloads
+        # one file at a time, so the semaphore (several round trips a download) could never refuse.
+        self.bounded = bounded
         self._queues: dict[str, Any] = {}
         self._semaphore: Any = None
         self._stop = threading.Event()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"politeness": self.politeness, "name": self.name, "registries": self.registries}
+        return {"politeness": self.politeness, "name": self.name, "registries": self.registries,
+                "bounded": self.bounded}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["politeness"], state["name"], state["registries"])  # type: ignore[misc]
+        self.__init__(state["politeness"], state["name"], state["registries"],  # type: ignore[misc]
+                      bounded=state["bounded"])
 
     def _queue(self, kind: str) -> Any:
         found = self._queues.get(kind)
@@ -69,6 +75,9 @@ class DaskGate:
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:
         """Hold one lease of the download semaphore."""
+        if not self.bounded:
+            yield
+            return
         if self._semaphore is None:
             self._semaphore = _distributed().Semaphore(max_leases=max(1, self.politeness.downloads),
                                                        name=f"leakguard-downloads-{self.name}")
@@ -88,20 +97,28 @@ class DaskGate:
         self._stop.set()
 
     def _mint(self, registry: str) -> None:
+        with contextlib.suppress(Exception):  # the client closed under a round trip: the run is over
+            self._minting(registry)
+
+    def _minting(self, registry: str) -> None:
         import time
 
         tokens, pauses = self._queue(f"rate-{registry}"), self._queue(f"pause-{registry}")
         interval = 1.0 / self.politeness.rate
-        due = time.monotonic()
+        poll = min(0.02, interval / 2)
+        look = time.monotonic()
         while not self._stop.is_set():
-            if tokens.qsize():  # the last token is still there: nobody is waiting
-                self._stop.wait(min(interval, 0.05))
-                continue
-            tokens.put(1)  # only this thread puts, so there is room
-            due = max(due + interval, time.monotonic())
-            if pauses.qsize():
-                due = max(due, time.monotonic() + float(pauses.get()))
-            self._stop.wait(max(0.0, due - time.monotonic()))
+            tokens.put(1)  # the queue is empty: only this thread puts, after the last token was taken
+            while tokens.qsize() and not self._stop.is_set():  # wait for a taker
+                self._stop.wait(poll)
+            # The next token exists only an interval after this one was seen taken, so two requests
+            # never start closer than the interval, on whichever worker.
+            wait = interval
+            if time.monotonic() >= look:  # pauses are rare: look for one twice a second
+                look = time.monotonic() + 0.5
+                if pauses.qsize():
+                    wait = max(wait, float(pauses.get()))
+            self._stop.wait(wait)
 
 
 @contextlib.contextmanager
@@ -113,7 +130,8 @@ def open_dask(setup: Setup) -> Iterator[Engine]:
 
     client, stack = connect(setup.scheduler, setup.workers)
     with stack:
-        gate = DaskGate(setup.politeness, uuid.uuid4().hex[:12])
+        threads = sum(client.nthreads().values())
+        gate = DaskGate(setup.politeness, uuid.uuid4().hex[:12], bounded=threads > setup.politeness.downloads)
         gate.start()
         stack.callback(gate.stop)
         yield Engine(gate, lambda context: DaskExecutor(context, client))

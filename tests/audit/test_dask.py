@@ -85,3 +85,17 @@ def test_the_cli_starts_a_local_cluster(fakes: Fakes, tmp_path: Path) -> None:
                                                                              "npm:p1@1.0.0": "pass"}
     unreachable = run_cli("audit", "--db", db, "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "x.tgz")
     assert unreachable.returncode == 2 and unreachable.stderr.count("\n") == 1
+
+
+def test_the_request_rate_stays_within_the_limit_on_dask(fakes: Fakes, tmp_path: Path, scheduler: str) -> None:
+    from tests.audit.test_politeness import most_in_one_second
+
+    targets = publish_mixed(fakes, 16)
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    result = run_cli("audit", "--db", db, "--engine", "dask", "--scheduler", scheduler, "--registry", fakes.base,
+                     "--no-config", "--rate", "8", "--downloads", "1", *targets)
+    assert result.returncode == 0, result.stderr
+    times = [t for t, _, _ in fakes.log]
+    assert len(times) == 32  # the coordinator's packument reads and the workers' downloads share the tokens
+    assert most_in_one_second(times) <= 8 + 1
+    assert len(rows(db, schema.artifacts)) == 16

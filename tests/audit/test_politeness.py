@@ -15,7 +15,7 @@ from tests.conftest import run_cli
 from tests.helpers.fake_registries import Fakes
 
 
-def _most_in_one_second(times: list[float]) -> int:
+def most_in_one_second(times: list[float]) -> int:
     times = sorted(times)
     most, start = 0, 0
     for end, t in enumerate(times):
@@ -36,7 +36,7 @@ def test_the_request_rate_stays_within_the_limit(fakes: Fakes, tmp_path: Path, w
     assert result.returncode == 0, result.stderr
     times = [t for t, _, _ in fakes.log]
     assert len(times) == 32  # a packument and a tarball each, from the coordinator and the workers
-    assert _most_in_one_second(times) <= 8 + 1  # GCRA: one request per 1/rate, plus the one at the window's edge
+    assert most_in_one_second(times) <= 8 + 1  # GCRA: one request per 1/rate, plus the one at the window's edge
     assert len(rows(f"sqlite:///{tmp_path / 'a.db'}", schema.artifacts)) == 16
 
 
