@@ -97,5 +97,5 @@ def test_the_request_rate_stays_within_the_limit_on_dask(fakes: Fakes, tmp_path:
     assert result.returncode == 0, result.stderr
     times = [t for t, _, _ in fakes.log]
     assert len(times) == 32  # the coordinator's packument reads and the workers' downloads share the tokens
-    assert most_in_one_second(times) <= 8 + 1
+    assert most_in_one_second(times) <= 8 + 2  # as on the local engine (test_politeness)
     assert len(rows(db, schema.artifacts)) == 16

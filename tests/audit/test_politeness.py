@@ -36,7 +36,9 @@ def test_the_request_rate_stays_within_the_limit(fakes: Fakes, tmp_path: Path, w
     assert result.returncode == 0, result.stderr
     times = [t for t, _, _ in fakes.log]
     assert len(times) == 32  # a packument and a tarball each, from the coordinator and the workers
-    assert most_in_one_second(times) <= 8 + 1  # GCRA: one request per 1/rate, plus the one at the window's edge
+    # The gate starts one request per 1/rate: at most rate + 1 in a second. The server sees them
+    # arrive a little later, each after its own delay on a busy machine: one more is measurement.
+    assert most_in_one_second(times) <= 8 + 2
     assert len(rows(f"sqlite:///{tmp_path / 'a.db'}", schema.artifacts)) == 16
 
 
