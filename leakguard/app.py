@@ -10,15 +10,16 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from leakguard.errors import UsageError
+from leakguard.errors import LeakguardError, UsageError
 from leakguard.execute import EXECUTORS, Executor, Serial, default_jobs, forking_available
 from leakguard.facts import ArtifactResult
 from leakguard.match.detector import Detector
-from leakguard.model import Source, Verdict
+from leakguard.model import Artifact, ArtifactEnd, Origin, Problem, Source, Stats, Verdict
 from leakguard.pipeline import scan_artifact
 from leakguard.policy import baseline as baselines
 from leakguard.policy.config import Config
@@ -78,11 +79,28 @@ def collect(sources: Sequence[Source], config: Config, detector: Detector, execu
     done = 0
     for source in sources:
         progress = None if on_progress is None else (lambda n, base=done: on_progress(base + n))
-        result = scan_artifact(source, config, detector=detector, executor=executor, stdin=stdin,
-                               on_progress=progress)
+        try:
+            result = scan_artifact(source, config, detector=detector, executor=executor, stdin=stdin,
+                                   on_progress=progress)
+        except UsageError:
+            raise
+        except Exception as error:  # this artifact's failure stays its own; the others are reported
+            result = _failed(source, error)
         done += result.stats.bytes_scanned
         results.append(result)
     return results
+
+
+def _failed(source: Source, error: Exception) -> ArtifactResult:
+    """An artifact whose scan ended in an error: a problem (never a pass) in an empty result."""
+    origin = Origin((source.label,))
+    if isinstance(error, LeakguardError):
+        problem = Problem(origin, "unreadable", str(error))
+    else:
+        problem = Problem(origin, "internal", f"internal error ({type(error).__name__}) while scanning it; "
+                          "this is a bug in leakguard", trace=traceback.format_exc())
+    end = ArtifactEnd(Artifact(source.label, "file", None, None, None, 0, 0), frozenset())
+    return ArtifactResult(source, end, (), (problem,), (), Stats())
 
 
 def scan(

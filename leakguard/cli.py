@@ -12,16 +12,20 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from leakguard import about
+from leakguard.cli_options import AGAINST, CONFIG, OUTPUT, POLICY, REGISTRY, options
+from leakguard.cli_targets import Fetching, resolve
 from leakguard.enums import ExitCode, Severity
 from leakguard.errors import LeakguardError, UsageError
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from leakguard.model import Source
 
 SCAN_EXAMPLES = """\b
 Examples:
@@ -29,6 +33,7 @@ Examples:
   leakguard scan --format json -o report.json pkg-1.0.tgz
   npm pack --json | ... ; leakguard scan ./my-pkg-1.0.0.tgz
   cat build.zip | leakguard scan -           # from standard input
+  leakguard scan pypi:requests==2.32.3 --only wheel   # a published release (npm:NAME@VERSION too)
 """
 
 
@@ -38,9 +43,17 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit()
 
 
+def debugging(argv: Sequence[str] = ()) -> bool:
+    """``leakguard --debug ...`` or ``LEAKGUARD_DEBUG=1``: print the traceback of an unexpected
+    error, and of every internal error a scan met."""
+    return os.environ.get("LEAKGUARD_DEBUG", "").lower() in ("1", "true", "yes") or "--debug" in argv[:1]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the version and exit.")
+@click.option("--debug", is_flag=True, expose_value=False, callback=lambda ctx, _p, v: ctx.meta.update(debug=v),
+              help="Print the traceback of an unexpected error (also LEAKGUARD_DEBUG=1).")
 def cli() -> None:
     """leakguard: stop secrets and source code from leaking through package releases.
 
@@ -107,91 +120,82 @@ def _write(text: str, output: Path | None) -> None:
 
 @cli.command(epilog=SCAN_EXAMPLES)
 @click.argument("targets", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown", "github"]), default="text",
-              show_default=True, help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
-@click.option("--report", "reports", multiple=True, metavar="FORMAT:FILE",
-              help="Also write the same verdict in another format (repeatable), e.g. sarif:leakguard.sarif.")
-@click.option("--fail-on", type=click.Choice([s.label for s in Severity if s > Severity.INFO]),
-              help="Lowest severity that blocks (default: high, or the config's fail-on).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="A pyproject.toml or .leakguard.toml to use instead of discovery.")
-@click.option("--no-config", is_flag=True, help="Ignore config files; use the defaults.")
-@click.option("--engine", type=click.Choice(["auto", "pyahocorasick", "ahocorasick-rs"]), default="auto",
-              show_default=True, help="Keyword prefilter engine.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1),
-              help="Worker processes (default: usable cores, at most 8; 1: one process).")
-@click.option("--codename", "codenames", multiple=True, metavar="NAME",
-              help="An unreleased name that must not ship (repeatable; adds to the config's codenames).")
-@click.option("--codenames-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="A file of codenames, one per line, # comments.")
-@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Findings in this baseline file are reported as suppressed, not blocking.")
-@click.option("--strict-allows", is_flag=True, help="Allow entries that matched nothing block the release.")
-@click.option("--registry", default="https://registry.npmjs.org", show_default=True, metavar="URL",
-              help="npm registry for npm: specs (private registries and mirrors).")
-@click.option("--index-url", default="https://pypi.org", show_default=True, metavar="URL",
-              help="Package index (JSON API) for pypi: specs.")
-@click.option("--against", multiple=True, metavar="OLD",
-              help="The previous release: its findings are carried over; risky new members and growth block.")
-@click.option("--show-secrets", is_flag=True, help="Print secret values instead of redacting them.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the verdict.")
-@click.option("-v", "--verbose", is_flag=True, help="Also list info findings and members skipped by policy.")
-@click.option("--no-color", is_flag=True, help="No ANSI colours (also when NO_COLOR is set or not a terminal).")
-def scan(targets: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[str, ...], fail_on: str | None,
-         config_path: Path | None, no_config: bool, engine: str, jobs: int | None, codenames: tuple[str, ...],
-         codenames_file: Path | None, baseline_path: Path | None, strict_allows: bool, registry: str,
-         index_url: str, against: tuple[str, ...], show_secrets: bool,
-         quiet: bool, verbose: bool, no_color: bool) -> None:
+@options(OUTPUT, POLICY, REGISTRY, AGAINST)
+def scan(targets: tuple[str, ...], **given: Any) -> None:
     """Scan release artifacts, files, directories, stdin (-) or published packages
     (npm:NAME@VERSION, npm:@scope/NAME, pypi:NAME==VERSION, pypi:NAME).
 
     Exit codes: 0 pass, 1 blocking findings, 2 usage or config error, 3 scan error.
     """
+    _gate(targets, Gate(**given))
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """Every option of ``scan`` (``npm`` takes the same): what to scan against, how to decide,
+    where to report."""
+
+    fmt: str
+    output: Path | None
+    reports: tuple[str, ...]
+    show_secrets: bool
+    quiet: bool
+    verbose: bool
+    no_color: bool
+    fail_on: str | None
+    config_path: Path | None
+    no_config: bool
+    engine: str
+    jobs: int | None
+    codenames: tuple[str, ...]
+    codenames_file: Path | None
+    baseline_path: Path | None
+    strict_allows: bool
+    registry: str
+    index_url: str | None
+    only: tuple[str, ...]
+    against: tuple[str, ...]
+
+    def fetching(self, *, show: bool) -> Fetching:
+        """How this command fetches registry specs."""
+        return Fetching(self.registry, self.index_url, self.only, self.quiet, show)
+
+
+def _gate(targets: Sequence[str | Source], gate: Gate, config_start: Path | None = None) -> NoReturn:
+    """Resolve, scan, decide, report and exit: the body of ``scan`` and ``npm``."""
     from leakguard.app import scan as run_scan
     from leakguard.policy.baseline import load as load_baseline
     from leakguard.report import REPORTERS
 
-    extra_reports = [_report_spec(spec, REPORTERS) for spec in reports]
-    targets = _resolve(targets, registry, index_url)
-    against = _resolve(against, registry, index_url)
-    config = _config(config_path, no_config, fail_on, codenames, codenames_file)
-    baseline = load_baseline(baseline_path) if baseline_path is not None else None
-    show = sys.stderr.isatty() and not quiet and not (fmt != "text" and output is None) and "CI" not in os.environ
+    extra_reports = [_report_spec(spec, REPORTERS) for spec in gate.reports]
+    show = sys.stderr.isatty() and not gate.quiet and not (gate.fmt != "text" and gate.output is None) \
+        and "CI" not in os.environ
+    config = _config(gate.config_path, gate.no_config, gate.fail_on, gate.codenames, gate.codenames_file,
+                     start=config_start)
+    baseline = load_baseline(gate.baseline_path) if gate.baseline_path is not None else None
+    # Downloads last: a bad config or baseline fails before anything is fetched.
+    fetching = gate.fetching(show=show)
+    resolved = resolve(targets, fetching)
+    against = resolve(gate.against, fetching)
     progress = _Progress() if show else None
     try:
-        verdict = run_scan(list(targets), config, engine=engine, baseline=baseline, strict_allows=strict_allows,
-                           jobs=jobs, on_progress=progress, against=against)
+        verdict = run_scan(resolved, config, engine=gate.engine, baseline=baseline, strict_allows=gate.strict_allows,
+                           jobs=gate.jobs, on_progress=progress, against=against)
     finally:
         if progress is not None:
             progress.close()
-    color = not no_color and output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    options: dict[str, Any] = {"redact": not show_secrets, "color": color}
-    if fmt == "text":
-        options.update(verbose=verbose, quiet=quiet)
-    _write(REPORTERS[fmt](verdict, **options), output)
+    _traces(verdict.problems)
+    color = not gate.no_color and gate.output is None and gate.fmt == "text" and sys.stdout.isatty() \
+        and "NO_COLOR" not in os.environ
+    render: dict[str, Any] = {"redact": not gate.show_secrets, "color": color}
+    if gate.fmt == "text":
+        render.update(verbose=gate.verbose, quiet=gate.quiet)
+    _write(REPORTERS[gate.fmt](verdict, **render), gate.output)
     for extra_fmt, path in extra_reports:
-        _write(REPORTERS[extra_fmt](verdict, redact=not show_secrets), path)
-    if output is not None and not quiet:
-        click.echo(f"{verdict.status.upper()}: report written to {output}", err=True)
+        _write(REPORTERS[extra_fmt](verdict, redact=not gate.show_secrets), path)
+    if gate.output is not None and not gate.quiet:
+        click.echo(f"{verdict.status.upper()}: report written to {gate.output}", err=True)
     raise _Exit(verdict.exit_code)
-
-
-def _resolve(targets: tuple[str, ...], registry: str, index_url: str) -> tuple[Any, ...]:
-    """Registry specs (npm:, pypi:) become verified downloads, named in reports by the spec and the
-    file name (``pypi:requests==2.32.3 (requests-2.32.3.tar.gz)``), never by their cache path; other
-    targets pass through."""
-    from leakguard import registry as registries
-    from leakguard.model import Source
-
-    out: list[str | Source] = []
-    for target in targets:
-        if registries.is_spec(target):
-            out.extend(Source(str(d.path), f"{target} ({d.path.name})")
-                       for d in registries.resolve(target, registry=registry, index_url=index_url))
-        else:
-            out.append(target)
-    return tuple(out)
 
 
 def _report_spec(spec: str, reporters: dict[str, Any]) -> tuple[str, Path]:
@@ -202,13 +206,14 @@ def _report_spec(spec: str, reporters: dict[str, Any]) -> tuple[str, Path]:
 
 
 def _config(config_path: Path | None, no_config: bool, fail_on: str | None = None,
-            codenames: tuple[str, ...] = (), codenames_file: Path | None = None) -> Any:
-    """The config file (or defaults), with command-line overrides applied."""
+            codenames: tuple[str, ...] = (), codenames_file: Path | None = None, start: Path | None = None) -> Any:
+    """The config file (or defaults: discovered from ``start``, else the working directory), with
+    command-line overrides applied."""
     import dataclasses
 
     from leakguard.policy.config import load_config
 
-    config = load_config(config_path, discover_config=not no_config)
+    config = load_config(config_path, start=start, discover_config=not no_config)
     if fail_on is not None:
         config = dataclasses.replace(config, fail_on=Severity.parse(fail_on))
     extra = list(codenames) + (_read_names(codenames_file) if codenames_file is not None else [])
@@ -230,14 +235,15 @@ def baseline() -> None:
     """
 
 
-def _baseline_scan(targets: tuple[str, ...], config_path: Path | None, no_config: bool) -> list[Any]:
+def _baseline_scan(targets: tuple[str, ...], config_path: Path | None, no_config: bool,
+                   fetch: dict[str, Any]) -> list[Any]:
     import dataclasses
 
     from leakguard.app import scan as run_scan
 
     # Scan without any baseline so every current finding is seen.
     config = dataclasses.replace(_config(config_path, no_config), baseline=None)
-    verdict = run_scan(list(targets), config)
+    verdict = run_scan(list(resolve(targets, Fetching(**fetch, progress=_terminal()))), config)
     if verdict.problems:
         first = verdict.problems[0]
         raise LeakguardError(f"{first.origin}: {first.kind}: {first.detail}; baseline not written")
@@ -245,23 +251,27 @@ def _baseline_scan(targets: tuple[str, ...], config_path: Path | None, no_config
                                                     f.suppression.kind == "baseline")]
 
 
-_baseline_options = [
-    click.argument("targets", nargs=-1, required=True),
-    click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path)),
-    click.option("--no-config", is_flag=True),
-]
+def _traces(problems: Sequence[Any]) -> None:
+    """With ``--debug``, the traceback of every internal error the scan met (on stderr)."""
+    if click.get_current_context().find_root().meta.get("debug") or debugging():
+        for problem in problems:
+            if problem.trace:
+                click.echo(f"leakguard: {problem.origin}: {problem.detail}\n{problem.trace.rstrip()}", err=True)
 
 
-def _options(func: F) -> F:
-    for decorator in reversed(_baseline_options):
-        func = decorator(func)
-    return func
+def _terminal() -> bool:
+    """Progress displays go to a terminal's stderr, never into CI logs."""
+    return sys.stderr.isatty() and "CI" not in os.environ
+
+
+_baseline_options = options((click.argument("targets", nargs=-1, required=True),), CONFIG, REGISTRY)
 
 
 @baseline.command("create")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@_options
-def baseline_create(output: Path, targets: tuple[str, ...], config_path: Path | None, no_config: bool) -> None:
+@_baseline_options
+def baseline_create(output: Path, targets: tuple[str, ...], config_path: Path | None, no_config: bool,
+                    **fetch: Any) -> None:
     """Write a baseline of every current finding of TARGETS (never the secrets themselves).
 
     \b
@@ -272,15 +282,16 @@ def baseline_create(output: Path, targets: tuple[str, ...], config_path: Path | 
 
     if output.exists():
         raise UsageError(f"{output} exists; use `leakguard baseline update` or remove it")
-    entries = baselines.create(_baseline_scan(targets, config_path, no_config))
+    entries = baselines.create(_baseline_scan(targets, config_path, no_config, fetch))
     _write(baselines.render(entries), output)
     click.echo(f"baseline: {len(entries)} entries written to {output}", err=True)
 
 
 @baseline.command("update")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@_options
-def baseline_update(file: Path, targets: tuple[str, ...], config_path: Path | None, no_config: bool) -> None:
+@_baseline_options
+def baseline_update(file: Path, targets: tuple[str, ...], config_path: Path | None, no_config: bool,
+                    **fetch: Any) -> None:
     """Add the current findings of TARGETS to FILE, keeping existing entries and their reasons.
 
     \b
@@ -290,15 +301,16 @@ def baseline_update(file: Path, targets: tuple[str, ...], config_path: Path | No
     from leakguard.policy import baseline as baselines
 
     existing = baselines.load(file)
-    entries = baselines.update(existing, _baseline_scan(targets, config_path, no_config))
+    entries = baselines.update(existing, _baseline_scan(targets, config_path, no_config, fetch))
     _write(baselines.render(entries), file)
     click.echo(f"baseline: {len(entries) - len(existing.entries)} entries added to {file}", err=True)
 
 
 @baseline.command("prune")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@_options
-def baseline_prune(file: Path, targets: tuple[str, ...], config_path: Path | None, no_config: bool) -> None:
+@_baseline_options
+def baseline_prune(file: Path, targets: tuple[str, ...], config_path: Path | None, no_config: bool,
+                   **fetch: Any) -> None:
     """Remove entries of FILE that TARGETS no longer produce.
 
     \b
@@ -308,7 +320,7 @@ def baseline_prune(file: Path, targets: tuple[str, ...], config_path: Path | Non
     from leakguard.policy import baseline as baselines
 
     existing = baselines.load(file)
-    entries = baselines.prune(existing, _baseline_scan(targets, config_path, no_config))
+    entries = baselines.prune(existing, _baseline_scan(targets, config_path, no_config, fetch))
     _write(baselines.render(entries), file)
     click.echo(f"baseline: {len(existing.entries) - len(entries)} entries pruned from {file}", err=True)
 
@@ -339,49 +351,38 @@ def _read_names(path: Path) -> list[str]:
 
 @cli.command("npm")
 @click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown", "github"]), default="text",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
-@click.option("--show-secrets", is_flag=True, help="Print secret values instead of redacting them.")
-def npm_gate(directory: Path, fmt: str, output: Path | None, show_secrets: bool) -> None:
+@options(OUTPUT, POLICY, REGISTRY, AGAINST)
+def npm_gate(directory: Path, **given: Any) -> None:
     """Pack the npm package in DIRECTORY exactly as `npm publish` would, and scan that tarball.
 
-    Uses the package's own leakguard config (found from DIRECTORY upwards).
+    Takes every option of `scan`; the config is found from DIRECTORY upwards. The pack is real,
+    into a temporary folder, even under `npm publish --dry-run`.
 
     \b
     Examples:
       leakguard npm                       # in package.json: "prepublishOnly": "leakguard npm"
+      leakguard npm --against npm:my-pkg@latest --report sarif:leakguard.sarif
       npm pack && leakguard scan *.tgz && npm publish ./my-pkg-1.0.0.tgz   # in CI
     """
     import tempfile
 
-    from leakguard.app import scan as run_scan
+    from leakguard.model import Source
     from leakguard.npm import pack
-    from leakguard.policy.config import load_config
-    from leakguard.report import REPORTERS
 
-    config = load_config(start=directory.resolve())
-    here = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="leakguard-npm-") as tmp:
         tarball = pack(directory.resolve(), Path(tmp))
-        # Scan from inside the temporary folder so the report names the tarball, not its location.
-        os.chdir(tmp)
-        try:
-            verdict = run_scan([tarball.name], config)
-        finally:
-            os.chdir(here)
-    _write(REPORTERS[fmt](verdict, redact=not show_secrets), output)
-    raise _Exit(verdict.exit_code)
+        # Reports name the tarball, not the temporary folder it was packed into.
+        _gate([Source(str(tarball), tarball.name)], Gate(**given), config_start=directory.resolve())
 
 
 @cli.command("diff")
 @click.argument("old")
 @click.argument("new")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--no-config", is_flag=True)
-@click.option("--show-secrets", is_flag=True)
-def diff_command(old: str, new: str, fmt: str, config_path: Path | None, no_config: bool, show_secrets: bool) -> None:
+@options(CONFIG, REGISTRY)
+@click.option("--show-secrets", is_flag=True, help="Print secret values instead of redacting them.")
+def diff_command(old: str, new: str, fmt: str, config_path: Path | None, no_config: bool, show_secrets: bool,
+                 **fetch: Any) -> None:
     """Compare two releases: members added, removed and changed, sizes, and findings new in NEW.
 
     Exits 0 (3 if either release could not be read); `scan NEW --against OLD` is the gate.
@@ -393,8 +394,8 @@ def diff_command(old: str, new: str, fmt: str, config_path: Path | None, no_conf
     from leakguard.app import scan as run_scan
     from leakguard.report import diff as diff_report
 
-    new_targets = _resolve((new,), "https://registry.npmjs.org", "https://pypi.org")
-    old_targets = _resolve((old,), "https://registry.npmjs.org", "https://pypi.org")
+    fetching = Fetching(**fetch, progress=_terminal())
+    new_targets, old_targets = resolve((new,), fetching), resolve((old,), fetching)
     verdict = run_scan(list(new_targets), _config(config_path, no_config), against=list(old_targets))
     render = diff_report.render_json if fmt == "json" else diff_report.render_text
     _write(render(verdict, redact=not show_secrets), None)
@@ -482,7 +483,7 @@ def rules_check(engine: str) -> None:
       leakguard rules check
     """
     from leakguard.match import check_rule
-    from leakguard.match.files import check_examples, load_file_rules
+    from leakguard.match.filerules import check_examples, load_file_rules
     from leakguard.ruleset import load_rules
 
     loaded = load_rules(compile_all=True)
@@ -531,9 +532,10 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated
 
 
-def _handle(run: Callable[[], object]) -> int:
-    """The one error handler: known errors print one line; unknown ones ask for a bug report.
-    Ctrl-C exits 130 and SIGTERM 143, without a traceback and without half-written files."""
+def _handle(run: Callable[[], object], *, debug: bool = False) -> int:
+    """The one error handler: known errors print one line; unknown ones ask for a bug report (with
+    ``debug``, after their traceback). Ctrl-C exits 130 and SIGTERM 143, without a traceback and
+    without half-written files."""
     previous = signal.getsignal(signal.SIGTERM)
     with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
         signal.signal(signal.SIGTERM, _on_sigterm)
@@ -560,7 +562,11 @@ def _handle(run: Callable[[], object]) -> int:
         return 130
     except BrokenPipeError:
         return int(ExitCode.SCAN_ERROR)
-    except Exception as exc:  # the last resort: never a traceback
+    except Exception as exc:  # the last resort: a traceback only when asked for
+        if debug:
+            import traceback
+
+            click.echo(traceback.format_exc().rstrip(), err=True)
         click.echo(
             f"leakguard: unexpected error ({type(exc).__name__}); this is a bug in leakguard, "
             "please report it with the command you ran",
@@ -584,7 +590,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code. As a process of its own (``argv`` is None: the
     ``leakguard`` script, ``python -m leakguard``) it does not return: see ``_leave``."""
     args = list(sys.argv[1:] if argv is None else argv)
-    code = _handle(lambda: cli.main(args=args, prog_name="leakguard", standalone_mode=False))
+    code = _handle(lambda: cli.main(args=args, prog_name="leakguard", standalone_mode=False),
+                   debug=debugging(args))
     if argv is None:
         _leave(code)
     return code

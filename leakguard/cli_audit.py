@@ -64,7 +64,7 @@ _engine_options = [
     click.option("--downloads", type=click.IntRange(min=1), default=8, show_default=True,
                  help="Concurrent downloads, over every worker."),
     click.option("--retries", type=click.IntRange(min=0), default=5, show_default=True,
-                 help="Attempts after a 429, a 5xx or a network error (backing off, honouring Retry-After)."),
+                 help="Attempts after a 429 or a 5xx answer (backing off, honouring Retry-After)."),
     click.option("--max-download", default="512MB", show_default=True, metavar="SIZE",
                  help="Largest artifact downloaded; a larger one is recorded as an error."),
     click.option("--batch", type=click.IntRange(min=1), default=64, show_default=True,

@@ -210,11 +210,29 @@ class Finding:
     carried_over: bool = False
     # Inline allow comments on the finding's line (see InlineAllow).
     allows: tuple[InlineAllow, ...] = ()
+    # The package's identity from its own metadata (``npm:@acme/tool``, ``pypi:acme-tool``), when
+    # it declares one: what fingerprints name instead of the artifact's file name.
+    package: str = ""
 
     @property
     def fingerprint(self) -> str:
-        """rule id + location without artifact version + sha256 of the secret (or the key)."""
-        parts = [self.rule_id, versionless(self.origin.artifact), *self.origin.chain[1:]]
+        """rule id + package (its identity, else the artifact's name without version) + member path +
+        sha256 of the secret (or the key). Renaming the file or piping it on stdin keeps it."""
+        return self._digest(self.package or versionless(self.origin.artifact))
+
+    @property
+    def legacy_fingerprint(self) -> str:
+        """The fingerprint by the artifact's file name that leakguard used before package identities;
+        baselines and allow entries written then still match it."""
+        return self._digest(versionless(self.origin.artifact))
+
+    def fingerprints(self) -> tuple[str, ...]:
+        """Every fingerprint an exception may name this finding by."""
+        current, legacy = self.fingerprint, self.legacy_fingerprint
+        return (current,) if current == legacy else (current, legacy)
+
+    def _digest(self, artifact: str) -> str:
+        parts = [self.rule_id, artifact, *self.origin.chain[1:]]
         parts.append(self.secret.digest() if self.secret is not None else self.key)
         return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
@@ -254,6 +272,17 @@ class Artifact:
     members: int
     bytes: int
     license: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """The package as its metadata names it (``npm:NAME``, ``pypi:normalised-name``), or ""."""
+        if not self.name:
+            return ""
+        if self.kind == "npm":
+            return f"npm:{self.name}"
+        if self.kind in ("wheel", "sdist"):
+            return "pypi:" + re.sub(r"[-_.]+", "-", self.name).lower()  # PEP 503 normalisation
+        return ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,16 +4,27 @@
 publish would, and writes the tarball npm would upload. Scanning that file (and publishing it with
 ``npm publish ./x.tgz``, which runs no lifecycle scripts) means the bytes scanned are the bytes
 published.
+
+Run as a lifecycle script (``"prepublishOnly": "leakguard npm"``), npm hands the outer command's
+flags down in ``npm_config_*`` variables: under ``npm publish --dry-run`` the inner pack would be a
+dry run too and write nothing. The pack is always real: those variables are dropped and
+``--dry-run=false`` is passed (it also beats a ``dry-run`` in an ``.npmrc``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from leakguard.errors import ScanError, UsageError
+
+# npm settings of an outer command that would change what the inner `npm pack` does or where it
+# writes (npm spells them npm_config_dry_run, npm_config_workspaces, ... in the environment).
+OUTER_FLAGS = frozenset({"dry_run", "pack_destination", "json", "workspace", "workspaces", "include_workspace_root"})
 
 
 def pack(directory: Path, destination: Path, *, timeout: float = 600) -> Path:
@@ -26,8 +37,8 @@ def pack(directory: Path, destination: Path, *, timeout: float = 600) -> Path:
                          "`leakguard scan x.tgz`")
     try:
         result = subprocess.run(
-            [npm, "pack", "--json", "--pack-destination", str(destination)],
-            cwd=directory, capture_output=True, text=True, timeout=timeout, check=False,
+            [npm, "pack", "--json", "--dry-run=false", "--pack-destination", str(destination)],
+            cwd=directory, capture_output=True, text=True, timeout=timeout, check=False, env=environment(os.environ),
         )
     except subprocess.TimeoutExpired:
         raise ScanError(f"{directory}: npm pack did not finish within {timeout:g}s") from None
@@ -49,3 +60,9 @@ def pack(directory: Path, destination: Path, *, timeout: float = 600) -> Path:
             raise ScanError(f"{directory}: npm pack reported {filename} but it is not in {destination}")
         tarball = candidates[0]
     return tarball
+
+
+def environment(outer: Mapping[str, str]) -> dict[str, str]:
+    """``outer`` without the npm settings that would turn the inner pack into something else."""
+    return {key: value for key, value in outer.items()
+            if not (key.lower().startswith("npm_config_") and key[len("npm_config_"):].lower() in OUTER_FLAGS)}

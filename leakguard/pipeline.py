@@ -202,6 +202,9 @@ class Fold:
             if finding is not None and key not in seen:
                 seen.add(key)
                 findings.append(finding)
+        identity = end.artifact.identity
+        if identity:  # fingerprints name the package, not the file it came in
+            findings = [replace(f, package=identity) for f in findings]
         return ArtifactResult(source, end, tuple(findings), rest.problems, rest.unscanned, stats)
 
     def _sized(self, summary: MapSummary) -> MapSummary:

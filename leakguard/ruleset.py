@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from leakguard import rulecache
 from leakguard.errors import RuleError
-from leakguard.match.validators import VALIDATORS
 from leakguard.model import BytesPattern, Category, LazyPattern, Rule, Severity
 
 if TYPE_CHECKING:
@@ -132,6 +131,18 @@ def count_groups(regex: str) -> int:
     return sum(1 for token in _GROUP_TOKENS.finditer(regex) if token.group()[0] == "(")
 
 
+def _labels(spec: RuleSpec) -> tuple[Severity, Category]:
+    try:
+        severity = Severity.parse(spec.severity)
+    except ValueError as exc:
+        raise RuleError.in_rule(spec.source, spec.id, f"severity: {exc}") from None
+    try:
+        return severity, Category(spec.category)
+    except ValueError:
+        known = ", ".join(c.value for c in Category)
+        raise RuleError.in_rule(spec.source, spec.id, f"category: expected one of {known}") from None
+
+
 def compile_spec(spec: RuleSpec, *, lazy: bool = False) -> Rule:
     """Turn a spec into a compiled rule, or raise ``RuleError`` naming file and rule. With ``lazy``
     (the packaged rules) the regex is compiled on first use instead."""
@@ -139,14 +150,7 @@ def compile_spec(spec: RuleSpec, *, lazy: bool = False) -> Rule:
     def fail(problem: str) -> RuleError:
         return RuleError.in_rule(spec.source, spec.id, problem)
 
-    try:
-        severity = Severity.parse(spec.severity)
-    except ValueError as exc:
-        raise fail(f"severity: {exc}") from None
-    try:
-        category = Category(spec.category)
-    except ValueError:
-        raise fail(f"category: expected one of {', '.join(c.value for c in Category)}") from None
+    severity, category = _labels(spec)
     pattern: BytesPattern
     if lazy:
         pattern = LazyPattern(spec.regex.encode("utf-8"))
@@ -169,8 +173,6 @@ def compile_spec(spec: RuleSpec, *, lazy: bool = False) -> Rule:
         group = 1 if groups else 0
     if not 0 <= group <= groups:
         raise fail(f"secret-group {group} but the regex has {groups} groups")
-    if spec.validator is not None and spec.validator not in VALIDATORS:
-        raise fail(f"validator: unknown {spec.validator!r}; known: {', '.join(sorted(VALIDATORS))}")
     if not 1 <= spec.window <= MAX_WINDOW:
         raise fail(f"window: expected 1..{MAX_WINDOW}")
     if not spec.references:

@@ -89,7 +89,7 @@ def test_fail_on_threshold(cli_in, tmp_path: Path) -> None:  # type: ignore[no-u
 def test_missing_target_is_usage_error(cli_in) -> None:  # type: ignore[no-untyped-def]
     result = cli_in("scan", "dist/*")
     assert result.returncode == 2
-    assert result.stderr.strip() == "leakguard: error: dist/*: no such file or directory"
+    assert result.stderr.strip() == "leakguard: error: dist/*: no such file or directory — build first"
     assert result.stdout == ""
 
 
@@ -163,30 +163,18 @@ def test_rules_commands(cli_in) -> None:  # type: ignore[no-untyped-def]
 
 def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
     import os
-    import pty
     import subprocess
     import sys
+
+    from tests.helpers.terminal import on_a_terminal
 
     path = write(tmp_path, "big.tgz", npm_tarball({f"f{i}.js": "x = 1;\n" * 20_000 for i in range(20)}))
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(LEAKGUARD_PROGRESS_AFTER="0", NO_COLOR="1")
-    leader, follower = pty.openpty()
-    result = subprocess.run([sys.executable, "-m", "leakguard", "scan", "-j", "1", str(path)], stdout=subprocess.PIPE,
-                            stderr=follower, env=env, cwd=tmp_path, timeout=60)
-    os.close(follower)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    os.close(leader)
-    assert result.returncode == 0
+    code, stdout, seen = on_a_terminal(["scan", "-j", "1", str(path)], env, tmp_path)
+    assert code == 0
     assert b"leakguard: scanned" in seen
-    assert b"leakguard: scanned" not in result.stdout
+    assert b"leakguard: scanned" not in stdout
     piped = subprocess.run([sys.executable, "-m", "leakguard", "scan", str(path)], capture_output=True, env=env,
                            cwd=tmp_path, timeout=60)
     assert b"leakguard: scanned" not in piped.stderr

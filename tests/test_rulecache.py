@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from leakguard import rulecache, ruleset
-from leakguard.match import files
+from leakguard.match import filerules
 
 RULE = '[[rules]]\nid = "x.one"\ntitle = "One"\nwindow = {window}\n'
 
@@ -111,17 +111,17 @@ def test_packaged_rules_through_the_cache_are_the_rules(tmp_path: Path, monkeypa
     monkeypatch.setattr(rulecache, "packaged", lambda: copy)
     monkeypatch.setattr("sys.dont_write_bytecode", False)
     ruleset._packaged.cache_clear()
-    files.load_file_rules.cache_clear()
+    filerules.load_file_rules.cache_clear()
     try:
-        parsed = (ruleset._packaged(True), files.load_file_rules())
+        parsed = (ruleset._packaged(True), filerules.load_file_rules())
         assert len(list((copy / "__pycache__").glob("leakguard-rules-*.json"))) == 2
         ruleset._packaged.cache_clear()
-        files.load_file_rules.cache_clear()
+        filerules.load_file_rules.cache_clear()
         _no_parsing(monkeypatch)
-        cached = (ruleset._packaged(True), files.load_file_rules())
+        cached = (ruleset._packaged(True), filerules.load_file_rules())
     finally:
         ruleset._packaged.cache_clear()
-        files.load_file_rules.cache_clear()
+        filerules.load_file_rules.cache_clear()
     assert [r.id for r in cached[0]] == [r.id for r in parsed[0]] and len(parsed[0]) > 150
     assert [(r.id, r.keywords, r.pattern.pattern, r.window, r.examples) for r in cached[0]] == [
         (r.id, r.keywords, r.pattern.pattern, r.window, r.examples) for r in parsed[0]]
@@ -134,7 +134,7 @@ def test_the_packaged_folder_is_found_without_importlib_resources() -> None:
     assert rulecache.packaged() == Path(str(resources.files("leakguard.rules")))
     assert isinstance(rulecache.packaged(), Path)
     code = ("import sys, leakguard.cli, leakguard.app; from leakguard.ruleset import load_rules; "
-            "from leakguard.match.files import load_file_rules; load_rules(); load_file_rules(); "
+            "from leakguard.match.filerules import load_file_rules; load_rules(); load_file_rules(); "
             "print(sorted(m for m in ('importlib.resources', 'tempfile', 'random') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"

@@ -11,15 +11,19 @@ PACKAGE = Path(__file__).resolve().parent.parent / "leakguard"
 # module -> what it may use, and why
 ALLOWED = {
     "subprocess": {"leakguard/npm.py"},  # `leakguard npm` runs `npm pack`, as a publish would
-    # only for npm:/pypi: registry specs, and for registry audits (feeds, packuments, downloads)
-    "urllib": {"leakguard/registry.py", "leakguard/audit/http.py"},
-    "http": {"leakguard/registry.py"},
+    # only for npm:/pypi: registry specs, and all of it in the one module that makes requests
+    "urllib": {"leakguard/registry/http.py"},
+    "http": {"leakguard/registry/http.py"},
     "socket": set(),
     "ssl": set(),
-    # tasks and answers between the scan and the workers it forked, as ProcessPoolExecutor pickles
-    # them: produced by this process image only, never read from a file, a pipe of another
-    # program or the network
-    "pickle": {"leakguard/pool.py"},
+    # worker processes: forked from the scan itself, in the executor that owns them; tasks and
+    # answers are pickled by concurrent.futures over the pool's own pipes, produced by this process
+    # image only, never read from a file, a pipe of another program or the network
+    "concurrent": {"leakguard/execute/processes.py"},
+    # ... and an audit's rate limiter: a lock and a few numbers in memory shared with the workers it
+    # forks (no pickling, nothing read from outside)
+    "multiprocessing": {"leakguard/execute/processes.py", "leakguard/audit/gate.py"},
+    "pickle": set(),
     "marshal": set(),
     "ctypes": set(),
 }

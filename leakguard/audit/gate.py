@@ -34,9 +34,8 @@ class Politeness:
     downloads: int = 8  # concurrent downloads, over every worker
     max_bytes: int = 512 * 1024 * 1024  # a download past this is cut and recorded as an error
     timeout: float = 60.0  # seconds without a byte before a request fails
-    retries: int = 5  # attempts after a 429, a 5xx or a network error
-    backoff: float = 0.5  # first wait; doubles per attempt (with jitter), capped at max_wait
-    max_wait: float = 120.0  # the longest Retry-After or backoff honoured
+    retries: int = 5  # attempts after a 429 or a 5xx (backing off 1, 2, 4... s, or as Retry-After says)
+    max_wait: float = 120.0  # the longest pause of a registry that answered 429 or 503
 
 
 class Gate(Protocol):

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import pathspec
 
+from leakguard.errors import RuleError
 from leakguard.match import prefilter
 from leakguard.match.confirm import confirm, confirm_at, merge_windows
+from leakguard.match.validators import VALIDATORS
 from leakguard.model import Blob, Finding, Rule, Secret, Span
 
 
@@ -60,6 +62,10 @@ class Matcher:
 
     def __init__(self, rules: Sequence[Rule], engine: str = "auto", markers: Sequence[bytes] = ()) -> None:
         self.rules = tuple(rules)
+        for rule in self.rules:  # rules name their validator; the registry is this layer's
+            if rule.validator is not None and rule.validator not in VALIDATORS:
+                known = ", ".join(sorted(VALIDATORS))
+                raise RuleError.in_rule(rule.source, rule.id, f"validator: unknown {rule.validator!r}; known: {known}")
         by_keyword: dict[bytes, list[int]] = defaultdict(list)
         for index, rule in enumerate(self.rules):
             for keyword in rule.keywords:

@@ -62,32 +62,21 @@ def text(detector: Detector, blob: Blob, prepared: Prepared | None = None, *, pa
     det = detector
     prep = (prepared or Prepared(det, blob)).ready()
     findings: list[Finding] = []
-    passed: Prescan | None = None  # the pass over all of the blob (or its unescaped view)
     for view in prep.views:
         own = view is blob
         prescan = prep.prescan if own else det.matcher.prescan(view.data)
         findings.extend(_annotated(det.matcher.scan(view, prep.ranges if own else None, prescan), view))
         if det.hashed:
             findings.extend(hashed(det, view))
-        if not (own and prep.ranges is not None):
-            passed = prescan
     for child in prep.children:
         findings.extend(_annotated(det.matcher.scan(child), child))
         if det.hashed:
             findings.extend(hashed(det, child))
-    if det.names is not None and decode.binary(blob) and (passed is None or may_name(det, passed)):
+    if decode.binary(blob):  # UTF-16LE strings of binaries (resources, .NET, .node): every content rule
         for wide, strings in decode.utf16_strings(blob):
-            findings.extend(inline.annotate(f, wide.data, wide.offset) for f in det.names.scan(wide, strings)
+            findings.extend(inline.annotate(f, wide.data, wide.offset) for f in det.matcher.scan(wide, strings)
                             if decode.within(f.span, strings))
     return Facts(findings=tuple(findings), names=tuple(path_names(det, blob)) if path else ())
-
-
-def may_name(detector: Detector, prescan: Prescan) -> bool:
-    """May a codename lie in a UTF-16 string of the blob that ``prescan`` passed over (all of it, or
-    its unescaped view)? Only if the UTF-16LE form of a codename keyword is there: a codename is
-    reported only inside a string (``decode.within``), where every character is followed by a NUL.
-    Unknown (a matcher built without those markers): yes."""
-    return any(form in prescan.marks or form not in prescan.markers for form in detector.wide)
 
 
 def hashed(detector: Detector, blob: Blob) -> Iterator[Finding]:

@@ -48,6 +48,12 @@ def looks_utf16(data: bytes) -> str | None:
     return None
 
 
+def _bom_only(data: bytes) -> bool:
+    """A byte order mark followed by text without UTF-16's NULs (``FF FE`` then ``key = ...``)."""
+    body = data[2:1026]
+    return data[:2] in (b"\xff\xfe", b"\xfe\xff") and len(body) >= 4 and body.count(0) < len(body) // 8
+
+
 def views(blob: Blob) -> list[Blob]:
     """What to match instead of the raw bytes (``[blob]`` itself when it needs no other view).
     Line numbers are preserved in every view."""
@@ -57,7 +63,10 @@ def views(blob: Blob) -> list[Blob]:
     encoding = looks_utf16(data)
     if encoding is not None:
         text = data.decode(encoding, "replace").encode("utf-8")
-        return [Blob(blob.origin, text, blob.depth, derived=blob.derived)]
+        decoded = Blob(blob.origin, text, blob.depth, derived=blob.derived)
+        # A UTF-16 byte order mark over text that is not UTF-16 (ASCII after it): read both, as
+        # the bytes may be read either way.
+        return [decoded, blob] if _bom_only(data) else [decoded]
     if escapes_slash(data):
         # JSON may escape '/' (https:\/\/user:pass@host); no other ASCII is escaped in practice.
         return [Blob(blob.origin, _ESCAPED_SLASH.sub(b"/", data), blob.depth, derived=blob.derived)]

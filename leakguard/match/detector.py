@@ -8,15 +8,13 @@ keeps two memos of its own (hashed words, matchers for hashed names found), whic
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from leakguard.match import Matcher, custom, decode, prefilter, sourcemap
+from leakguard.match import Matcher, custom, sourcemap
 from leakguard.match.files import FileDetector
 from leakguard.match.hashed import HashedNames
-from leakguard.model import Rule
 from leakguard.ruleset import load_rules
 
 
@@ -40,18 +38,12 @@ class Settings(Protocol):
 MARKERS = (sourcemap.VERSION_MARKER, sourcemap.LINK_MARKER)
 
 
-def wide_forms(names: Sequence[Rule]) -> tuple[bytes, ...]:
-    """The UTF-16LE forms of the codename rules' keywords (see ``content.may_name``)."""
-    return tuple(decode.wide(keyword) for rule in names for keyword in rule.keywords)
-
-
 @dataclass(frozen=True)
 class Detector:
     """Compiled matchers and detectors; reusable across artifacts and scans with one config."""
 
     matcher: Matcher  # every content rule: packaged, the config's rule files, codenames, internal domains
-    names: Matcher | None  # the codename rules alone: member paths, UTF-16 strings of binaries
-    wide: tuple[bytes, ...]  # UTF-16LE forms of codename keywords (markers of ``matcher`` with ahocorasick-rs)
+    names: Matcher | None  # the codename rules alone: member paths
     hashed: HashedNames  # codenames configured as sha256 hashes
     files: FileDetector
     engine: str
@@ -63,15 +55,8 @@ class Detector:
         source = str(config.source) if config.source is not None else "command line"
         names = custom.codename_rules(config.codenames, config.codename_patterns, source=source)
         rules = (*load_rules(config.rules), *names, *custom.domain_rules(config.internal_domains, source=source))
-        wide = wide_forms(names)
-        # The UTF-16LE forms of codename keywords, as markers, let a binary's UTF-16 strings be read
-        # only when a codename may be in them. Not with pyahocorasick: its input table maps the bytes
-        # no keyword holds, NUL among them, to one byte the automaton skips fast (see
-        # prefilter.PyAhoCorasick); a keyword holding NUL costs binaries more than the strings it
-        # spares (claude-code 2.1.88's: +0.14 s).
-        rs = prefilter.resolve(engine) == "ahocorasick-rs"
-        matcher = Matcher.from_rules(rules, engine, (*MARKERS, *(wide if rs else ())))
-        return cls(matcher, Matcher(names, engine) if names else None, wide,
+        matcher = Matcher.from_rules(rules, engine, MARKERS)
+        return cls(matcher, Matcher(names, engine) if names else None,
                    HashedNames(frozenset(config.codenames_sha256)), FileDetector.default(), engine)
 
     def hashed_matcher(self, found: frozenset[str]) -> Matcher:

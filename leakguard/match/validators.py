@@ -214,6 +214,21 @@ def random_token(token: bytes) -> bool:
     return sum(map(len, pieces)) / len(pieces) < WORDY
 
 
+def random_letters(token: bytes) -> bool:
+    """A value of letters only (no digit) shaped like generated text, not a name: for keyword-proximity
+    rules whose provider issues letter-only tokens (Logz.io shipping tokens, 32 mixed-case letters).
+
+    Random mixed-case letters break into short runs (``mPwamXmGvYwh...``: about 2 letters a run); a
+    name's runs are words (``LogzioSenderConfigurationBuilder``) and an upper-case word is one run.
+    """
+    if len(token) < 16 or not token.isalpha():
+        return False
+    if token.lower() == token or token.upper() == token:
+        return False
+    pieces = _PIECES.findall(token)
+    return sum(map(len, pieces)) / len(pieces) < WORDY
+
+
 VALIDATORS: dict[str, Validator] = {
     "random-token": random_token,
     "internal-ip": internal_ip,
@@ -226,6 +241,7 @@ VALIDATORS: dict[str, Validator] = {
     "luhn": luhn,
     "base64": base64_decodes,
     "base64-userpass": base64_userpass,
+    "random-letters": random_letters,
 }
 
 

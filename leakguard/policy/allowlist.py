@@ -109,7 +109,7 @@ class Allowlist:
         """The first active entry that covers ``finding``. Walker findings cannot be allowed by path
         or rule alone: they need the finding's fingerprint."""
         for entry in self._active():
-            if entry.fingerprint is not None and entry.fingerprint != finding.fingerprint:
+            if entry.fingerprint is not None and entry.fingerprint not in finding.fingerprints():
                 continue
             if entry.rule is not None and not rule_selects(entry.rule, finding.rule_id, finding.category):
                 continue
@@ -146,11 +146,17 @@ class Allowlist:
         return out
 
 
+# How far (bytes) an inline allow may be from its finding: a line of code holds both; a one-line
+# minified bundle of megabytes must not let one comment allow everything on it.
+INLINE_REACH = 256
+
+
 def inline(finding: Finding) -> Finding:
-    """``leakguard:allow RULE-ID reason`` in a comment on the finding's line (recorded by detection
-    as ``Finding.allows``) suppresses that rule there."""
+    """``leakguard:allow RULE-ID reason`` in a comment on the finding's line, within
+    ``INLINE_REACH`` bytes of it (recorded by detection as ``Finding.allows``), suppresses that
+    rule there."""
     for allow in finding.allows:
-        if rule_selects(allow.selector, finding.rule_id, finding.category):
+        if allow.distance <= INLINE_REACH and rule_selects(allow.selector, finding.rule_id, finding.category):
             reason = allow.reason or "inline allow without a reason"
             return dataclasses.replace(finding, suppression=Suppression("inline", reason))
     return finding

@@ -32,8 +32,9 @@ class Entry:
 
 
 def display_path(finding: Finding) -> str:
-    """The path a person reads in the baseline: artifact name without version, then members."""
-    return "!/".join((versionless(finding.origin.artifact), *finding.origin.chain[1:]))
+    """The path a person reads in the baseline: the package (or the artifact's name without its
+    version), then members."""
+    return "!/".join((finding.package or versionless(finding.origin.artifact), *finding.origin.chain[1:]))
 
 
 def entry_for(finding: Finding, reason: str = DEFAULT_REASON) -> Entry:
@@ -54,8 +55,9 @@ class Baseline:
         return {e.fingerprint: e for e in self.entries}
 
     def apply(self, finding: Finding, index: dict[str, Entry]) -> Finding:
-        """The finding, suppressed if its fingerprint is baselined."""
-        entry = index.get(finding.fingerprint)
+        """The finding, suppressed if its fingerprint is baselined (or the fingerprint by file name
+        that baselines written before package identities hold)."""
+        entry = next((index[f] for f in finding.fingerprints() if f in index), None)
         if entry is None:
             return finding
         return dataclasses.replace(finding, suppression=Suppression("baseline", entry.reason))
@@ -97,10 +99,10 @@ def create(findings: Iterable[Finding]) -> list[Entry]:
 def update(existing: Baseline, findings: Iterable[Finding]) -> list[Entry]:
     """Existing entries (reasons kept) plus entries for new findings."""
     known = existing.by_fingerprint
-    return [*existing.entries, *(entry_for(f) for f in findings if f.fingerprint not in known)]
+    return [*existing.entries, *(entry_for(f) for f in findings if not known.keys() & set(f.fingerprints()))]
 
 
 def prune(existing: Baseline, findings: Iterable[Finding]) -> list[Entry]:
     """Existing entries that a scan still produces."""
-    seen = {f.fingerprint for f in findings}
+    seen = {fingerprint for f in findings for fingerprint in f.fingerprints()}
     return [e for e in existing.entries if e.fingerprint in seen]

@@ -105,7 +105,11 @@ def _exceptions(findings: Iterable[Finding], config: Config, baseline: Baseline 
         if adjusted.suppression is None and baseline is not None:
             adjusted = baseline.apply(adjusted, index)
         span = adjusted.span
-        kept.setdefault((adjusted.fingerprint, span.start if span else None), adjusted)
+        key = (adjusted.fingerprint, span.start if span else None)
+        # The same finding twice (a member name the archive holds twice: extractors disagree which
+        # copy wins): an exception of one copy never hides the other.
+        if key not in kept or (kept[key].suppression is not None and adjusted.suppression is None):
+            kept[key] = adjusted
     return _Kept(allow, kept)
 
 

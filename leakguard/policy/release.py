@@ -43,7 +43,8 @@ def _risky() -> pathspec.GitIgnoreSpec:
 
 def _finding(end: ArtifactEnd, member: str | None, rule: str, message: str, key: str) -> Finding:
     origin = Origin((end.artifact.path,))
-    return Finding(rule, Category.POLICY, Severity.HIGH, origin.child(member) if member else origin, message, key=key)
+    return Finding(rule, Category.POLICY, Severity.HIGH, origin.child(member) if member else origin, message, key=key,
+                   package=end.artifact.identity)
 
 
 def check(end: ArtifactEnd, config: Config) -> list[Finding]:

@@ -132,47 +132,6 @@ def test_a_codename_running_past_the_end_of_a_utf16_string_is_not_one() -> None:
         ("codename.capybara", real)}
 
 
-_GATE_PARTS = st.sampled_from([
-    b"\x00", b"\x01\x02", b"\\/", b" ", "Capybara".encode("utf-16-le"), "capybara".encode("utf-16-le"),
-    "xCapybara".encode("utf-16-le"), b"Okapi", "okapi!".encode("utf-16-le"), "ok\x00api".encode("utf-16-le"),
-    "Capy".encode("utf-16-le"), b"b\x01ara", bytes(range(200, 216)),
-])
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(_GATE_PARTS, max_size=40).map(lambda parts: b"\x7fELF\x00" + b"".join(parts)),
-       st.booleans())
-def test_utf16_strings_are_read_only_when_a_codename_may_be_in_them(data: bytes, odd: bool) -> None:
-    """With ahocorasick-rs, the UTF-16LE forms of the codename keywords are markers of the main
-    matcher, and a binary whose pass found none of them is not read for UTF-16 strings. The
-    findings are those of a scanner without the markers, which always reads them."""
-    data = data[:1] + data if odd else data
-    config = Config(codenames=("capybara", "okapi"))
-    gated = Detector.build(config, "ahocorasick-rs")
-    plain = dataclasses.replace(gated, matcher=Matcher(gated.matcher.rules, "ahocorasick-rs"))
-    blob = Blob(Origin(("a.tgz", "package/x.node")), data, 1)
-
-    def found(scanner: Detector) -> list[tuple[str, str, int | None]]:
-        return [(f.rule_id, f.origin.inner, f.span.start if f.span else None)
-                for f in analyze(scanner, blob).findings]
-
-    assert found(gated) == found(plain)
-    if not any(decode.wide(name) in data.lower() for name in (b"capybara", b"okapi")):
-        calls: list[Blob] = []
-        real = decode.utf16_strings
-
-        def spy(blob: Blob) -> list[tuple[Blob, list[tuple[int, int]]]]:
-            calls.append(blob)
-            return real(blob)
-
-        decode.utf16_strings = spy  # type: ignore[assignment]
-        try:
-            found(gated)
-        finally:
-            decode.utf16_strings = real  # type: ignore[assignment]
-        assert calls == []
-
-
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from([b"\\", b"/", b"a", b'"']), max_size=80).map(b"".join))
 def test_escaped_slash_is_a_slash_after_an_odd_number_of_backslashes(data: bytes) -> None:
@@ -315,3 +274,18 @@ def test_the_lead_check_drops_identifiers_and_paths_without_decoding() -> None:
     assert decode._not_text(b"getServerSideConfigurationForTheCurrentWorkspace")
     assert decode._not_text(b"node_modules/some-package/dist/esm/internal/utils")
     assert not decode._not_text(base64.b64encode(b"user=admin;password=hunter2-and-more"))
+
+
+def test_a_utf16_bom_over_ascii_is_read_both_ways(tmp_path: Path) -> None:
+    token = github_token(seed=11)
+    data = b"\xff\xfe" + f"GITHUB_TOKEN={token}\n".encode()
+    verdict = scan([str(write(tmp_path, "bom.tgz", npm_tarball({"config.txt": data})))], Config())
+    assert [(f.rule_id, f.origin.inner) for f in verdict.blocking] == [("github.pat-classic", "package/config.txt")]
+
+
+def test_a_credential_in_the_utf16le_strings_of_a_binary(tmp_path: Path) -> None:
+    token = github_token(seed=12)
+    binary = b"MZ\x90\x00" + bytes(range(1, 256)) * 8 + f"token={token}".encode("utf-16-le") + b"\x00\x00" * 4
+    verdict = scan([str(write(tmp_path, "bin.tgz", npm_tarball({"tool.exe": binary})))], Config())
+    assert [(f.rule_id, f.origin.inner) for f in verdict.blocking] == [
+        ("github.pat-classic", "<utf-16le strings, even offsets>")]

@@ -16,25 +16,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leakguard.errors import RuleError
-from leakguard.match import files
-from leakguard.match.files import (
+from leakguard.match import filechecks
+from leakguard.match.filechecks import (
     CONTENT_CHECKS,
-    FileDetector,
     build_paths,
-    check_examples,
     core_dump,
     database_dump,
     env_file,
     env_values,
-    infer_kind,
-    load_file_rules,
-    npm_manifest,
     npmrc_credentials,
-    package_path,
-    parse_file_rules,
     private_key,
     sqlite,
 )
+from leakguard.match.filerules import check_examples, load_file_rules, parse_file_rules
+from leakguard.match.files import FileDetector, infer_kind, npm_manifest, package_path
 from leakguard.model import ArtifactEnd, Blob, Category, Finding, Origin, Severity
 from leakguard.walk import walk
 from leakguard.walk.limits import Limits
@@ -215,8 +210,8 @@ def test_build_paths_over_a_whole_array_is_the_same_as_item_by_item(
     items = [json.dumps(item) for item in sources]
     array = "[" + space + ("," + space).join(items) + ("," if trailing_comma and items else "") + space + "]"
     data = ('{"version":3,"sources":' + array + ',"mappings":""}').encode()
-    every = [s for s in files._source_strings(data, skim=False) if files._HOME.search(s)]
-    assert [s for s in files._source_strings(data) if files._HOME.search(s)] == every
+    every = [s for s in filechecks._source_strings(data, skim=False) if filechecks._HOME.search(s)]
+    assert [s for s in filechecks._source_strings(data) if filechecks._HOME.search(s)] == every
     assert (build_paths(data) is None) == (every == [])
 
 
@@ -568,7 +563,7 @@ def _pattern_and_paths(draw: st.DrawFn) -> tuple[str, list[str]]:
 def test_what_a_pattern_selects_holds_its_required_text(case: tuple[str, list[str]]) -> None:
     import pathspec
 
-    from leakguard.match.files import required_text
+    from leakguard.match.filerules import required_text
 
     pattern, paths = case
     try:

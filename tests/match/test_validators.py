@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leakguard.match.validators import random_token
+from leakguard.match.validators import random_letters, random_token
 
 
 @pytest.mark.parametrize("value", [
@@ -31,3 +31,23 @@ def test_random_token_accepts_generated_values(value: bytes) -> None:
 ])
 def test_random_token_rejects_identifiers(value: bytes) -> None:
     assert not random_token(value)
+
+
+@pytest.mark.parametrize("value", [
+    b"mPwamXmGvYwhZNBUflLkRRoIKIzeEXOL",  # 32 random mixed-case letters (a Logz.io shipping token's shape)
+    b"oCwtQDtWjDOMcHXHGGNrnRgkEMxCDuiO",
+])
+def test_random_letters_accepts_generated_letters(value: bytes) -> None:
+    assert random_letters(value)
+
+
+@pytest.mark.parametrize("value", [
+    b"LogzioSenderConfigurationBuilder",  # a class name beside the word "logzio"
+    b"logzioShippingTokenFromSettings",
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEF",  # one upper-case run
+    b"abcdefghijklmnopqrstuvwxyzabcdef",  # lower case only
+    b"mPwamXmGvYwhZNBU1lLkRRoIKIzeEXOL",  # a digit: not letters only
+    b"mPwamXmGvYwh",  # too short
+])
+def test_random_letters_rejects_names(value: bytes) -> None:
+    assert not random_letters(value)
