@@ -74,20 +74,15 @@ class Client:
 
     def get(self, url: str, *, accept: str, label: str, limit: int = 64 * 1024 * 1024) -> Page | None:
         """A document of at most ``limit`` bytes; ``None`` when the server answers 404 or 410."""
-        try:
-            with self._open(url, accept, label) as response:
-                body = response.read(limit + 1)
-                final = response.geturl()
-                media_type = response.headers.get_content_type()
-        except _Gone:
-            return None
-        if len(body) > limit:
-            raise ScanError(f"{label}: {public(url)} answered more than {limit:,} bytes")
-        return Page(body, final, media_type)
+        return self._page(url, accept, label, limit)
 
     def post(self, url: str, body: bytes, *, content_type: str, accept: str, label: str,
              limit: int = 256 * 1024 * 1024) -> Page | None:
-        """POST ``body`` (an XML-RPC call) and read the answer, like ``get``."""
+        """POST ``body`` (an audit's XML-RPC call) and read the answer, like ``get``."""
+        return self._page(url, accept, label, limit, body, content_type)
+
+    def _page(self, url: str, accept: str, label: str, limit: int, body: bytes | None = None,
+              content_type: str = "") -> Page | None:
         try:
             with self._open(url, accept, label, body, content_type) as response:
                 answer = response.read(limit + 1)
