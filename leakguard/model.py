@@ -213,6 +213,16 @@ class Finding:
     # The package's identity from its own metadata (``npm:@acme/tool``, ``pypi:acme-tool``), when
     # it declares one: what fingerprints name instead of the artifact's file name.
     package: str = ""
+    # Facts the policy weighs, as (name, value) pairs: ``proof`` (why the value is known real: a
+    # provider checksum, a live-mode prefix), a map's ``files``/``bytes``/``from``, ``also`` (rule
+    # ids merged into this finding), ``fixture`` (the test or docs path it was lowered for).
+    evidence: tuple[tuple[str, str], ...] = ()
+    # Findings this one stands for (one finding for many maps of an artifact).
+    related: tuple[Finding, ...] = ()
+
+    def fact(self, name: str) -> str | None:
+        """The first value of an evidence ``name``, or None."""
+        return next((value for key, value in self.evidence if key == name), None)
 
     @property
     def fingerprint(self) -> str:
@@ -272,6 +282,7 @@ class Artifact:
     members: int
     bytes: int
     license: str | None = None
+    repository: str | None = None  # where the package says its source is published
 
     @property
     def identity(self) -> str:
@@ -341,6 +352,8 @@ class Verdict:
     stats: Stats = field(default_factory=Stats)
     suppressed: tuple[Finding, ...] = ()
     diffs: tuple[ReleaseDiff, ...] = ()
+    # Every member read, as (origin chain, unpacked bytes): see ArtifactResult.layout.
+    layout: tuple[tuple[tuple[str, ...], int], ...] = ()
 
     @property
     def exit_code(self) -> ExitCode:
@@ -431,3 +444,12 @@ class Rule:
     # The match starts at the keyword: the regex runs anchored at each hit (re.match), not over a
     # window (re.finditer). Much cheaper for rules whose keyword is common (URL schemes).
     anchored: bool = False
+    # A match alone shows the credential is real, not a test value: a live-mode prefix
+    # (``sk_live_``), a key pair. Such a finding is never lowered as a fixture.
+    proves_real: bool = False
+
+    @property
+    def family(self) -> str:
+        """The provider family or format the rule belongs to: its id's first part (``github.pat``
+        -> ``github``), as rule ids are ``<family>.<kind>``."""
+        return self.id.split(".", 1)[0]

@@ -33,7 +33,7 @@ _ALLOWED_KEYS = frozenset(
     {
         "id", "title", "category", "severity", "keywords", "regex", "secret-group", "min-entropy",
         "validator", "paths", "window", "references", "examples", "negative-examples",
-        "no-keywords-reason", "anchored",
+        "no-keywords-reason", "anchored", "proves-real",
     }
 )
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)+$")
@@ -60,6 +60,7 @@ class RuleSpec:
     no_keywords_reason: str | None
     source: str
     anchored: bool = False
+    proves_real: bool = False
 
 
 def _str_tuple(raw: Mapping[str, Any], key: str, where: str, rule_id: str) -> tuple[str, ...]:
@@ -117,6 +118,7 @@ def parse_spec(raw: Mapping[str, Any], where: str) -> RuleSpec:
         no_keywords_reason=optional("no-keywords-reason", str),
         source=where,
         anchored=_flag(raw, "anchored", where, rule_id),
+        proves_real=_flag(raw, "proves-real", where, rule_id),
     )
 
 
@@ -196,6 +198,7 @@ def compile_spec(spec: RuleSpec, *, lazy: bool = False) -> Rule:
         negative_examples=spec.negative_examples,
         source=spec.source,
         anchored=spec.anchored,
+        proves_real=spec.proves_real,
     )
 
 

@@ -17,7 +17,9 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from leakguard.audit.gate import REGISTRIES, Politeness
-from leakguard.errors import UsageError
+from leakguard.errors import ScanError, UsageError
+
+TOKEN_WAIT = 300.0  # seconds a worker waits for a request token before it gives up
 
 if TYPE_CHECKING:
     from leakguard.audit.run import Engine, Setup
@@ -62,9 +64,14 @@ class DaskGate:
         return found
 
     def take(self, registry: str) -> None:
-        """Take one of the registry's tokens (waits for the coordinator to mint it)."""
+        """Take one of the registry's tokens (waits for the coordinator to mint it). A coordinator
+        gone for ``TOKEN_WAIT`` seconds fails the request rather than hanging the worker."""
         if registry in self.registries:
-            self._queue(f"rate-{registry}").get()
+            try:
+                self._queue(f"rate-{registry}").get(timeout=TOKEN_WAIT)
+            except TimeoutError:
+                raise ScanError(f"no request token for {registry} in {TOKEN_WAIT:.0f} s: is the coordinator gone?"
+                                ) from None
 
     def pause(self, registry: str, seconds: float) -> None:
         """Ask the coordinator to mint nothing for the registry for ``seconds``."""
@@ -97,8 +104,11 @@ class DaskGate:
         self._stop.set()
 
     def _mint(self, registry: str) -> None:
-        with contextlib.suppress(Exception):  # the client closed under a round trip: the run is over
-            self._minting(registry)
+        while not self._stop.is_set():
+            try:
+                self._minting(registry)
+            except Exception:  # a round trip that failed (a busy scheduler): mint on; a closed client ends the run
+                self._stop.wait(0.5)
 
     def _minting(self, registry: str) -> None:
         import time
@@ -108,7 +118,8 @@ class DaskGate:
         poll = min(0.02, interval / 2)
         look = time.monotonic()
         while not self._stop.is_set():
-            tokens.put(1)  # the queue is empty: only this thread puts, after the last token was taken
+            if not tokens.qsize():  # only this thread puts, and only once the last token was taken
+                tokens.put(1)
             while tokens.qsize() and not self._stop.is_set():  # wait for a taker
                 self._stop.wait(poll)
             # The next token exists only an interval after this one was seen taken, so two requests

@@ -17,7 +17,7 @@ import pathspec
 from leakguard.errors import RuleError
 from leakguard.match import prefilter
 from leakguard.match.confirm import confirm, confirm_at, merge_windows
-from leakguard.match.validators import VALIDATORS
+from leakguard.match.validators import PROOF_VALIDATORS, VALIDATORS
 from leakguard.model import Blob, Finding, Rule, Secret, Span
 
 
@@ -207,7 +207,18 @@ class Matcher:
                 message=rule.title,
                 span=span,
                 secret=Secret(secret),
+                evidence=_proof(rule),
             )
+
+
+def _proof(rule: Rule) -> tuple[tuple[str, str], ...]:
+    """Why a match of ``rule`` is known to be a real credential: its provider checksum or
+    structure validated, or the rule says a match alone shows it (``proves-real``)."""
+    if rule.validator in PROOF_VALIDATORS:
+        return (("proof", f"the {rule.validator} validated"),)
+    if rule.proves_real:
+        return (("proof", f"{rule.id} matches only real credentials"),)
+    return ()
 
 
 def _most_severe(found: list[tuple[Rule, int, int, bytes]]) -> list[tuple[Rule, int, int, bytes]]:

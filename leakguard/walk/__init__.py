@@ -177,7 +177,8 @@ class _Walk:
             yield from self._content(data, self.root, 0, "")
 
     def _end(self) -> ArtifactEnd:
-        kind, name, version, license_ = self.manifest.describe(self.kind)
+        described = self.manifest.describe(self.kind)
+        kind, name, version, license_ = described.kind, described.name, described.version, described.license
         artifact = Artifact(
             path=self.root.artifact,
             kind=kind,
@@ -189,6 +190,7 @@ class _Walk:
             # budget's count also includes archive headers, padding and nested layers.
             bytes=sum(size for size, _ in self.sizes.values()) or self.budget.expanded,
             license=license_,
+            repository=described.repository,
         )
         return ArtifactEnd(artifact, frozenset(self.paths), tuple(sorted((p, *v) for p, v in self.sizes.items())))
 

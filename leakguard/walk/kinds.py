@@ -39,43 +39,69 @@ class Manifest:
         elif name == "PKG-INFO" if directory else _SDIST_INFO.match(name):
             self.pkg_info = data
 
-    def describe(self, container: str) -> tuple[str, str | None, str | None, str | None]:
-        """``(kind, name, version, licence)``; licence is None when the package declares none."""
+    def describe(self, container: str) -> Described:
+        """What the package says it is; licence and repository are None when it declares none."""
         if self.npm is not None:
-            name, version, license_ = _npm(self.npm)
-            return ("npm" if container != "directory" else "directory", name, version, license_)
+            kind = "npm" if container != "directory" else "directory"
+            return Described(kind, *_npm(self.npm))
         if self.wheel and self.metadata is not None:
-            return ("wheel", *_core_metadata(self.metadata))
+            return Described("wheel", *_core_metadata(self.metadata))
         if self.pkg_info is not None:
-            return ("sdist" if container != "directory" else "directory", *_core_metadata(self.pkg_info))
-        return (container, None, None, None)
+            return Described("sdist" if container != "directory" else "directory", *_core_metadata(self.pkg_info))
+        return Described(container)
 
 
-def _npm(data: bytes) -> tuple[str | None, str | None, str | None]:
+@dataclass(frozen=True, slots=True)
+class Described:
+    """An artifact as its own metadata describes it."""
+
+    kind: str
+    name: str | None = None
+    version: str | None = None
+    license: str | None = None
+    repository: str | None = None  # where its source is published, as it says
+
+
+Fields = tuple[str | None, str | None, str | None, str | None]
+
+
+def _npm(data: bytes) -> Fields:
     try:
         doc = json.loads(data)
-    except ValueError:
-        return None, None, None
+    except (ValueError, RecursionError):
+        return None, None, None, None
     if not isinstance(doc, dict):
-        return None, None, None
+        return None, None, None, None
     license_ = doc.get("license")
     if isinstance(license_, dict):  # legacy {"type": "MIT", "url": ...}
         license_ = license_.get("type")
     if license_ is None and isinstance(doc.get("licenses"), list) and doc["licenses"]:
         first = doc["licenses"][0]
         license_ = first.get("type") if isinstance(first, dict) else None
-    return _text(doc.get("name")), _text(doc.get("version")), _text(license_)
+    repository = doc.get("repository")
+    if isinstance(repository, dict):  # {"type": "git", "url": "git+https://github.com/o/r.git"}
+        repository = repository.get("url")
+    return _text(doc.get("name")), _text(doc.get("version")), _text(license_), _text(repository)
 
 
-def _core_metadata(data: bytes) -> tuple[str | None, str | None, str | None]:
-    from email.parser import BytesHeaderParser  # 9 ms to import; only wheels and sdists need it
+# Project-URL labels that name the source repository (core metadata; PyPI shows them as such).
+_SOURCE_LABELS = ("source", "source code", "repository", "code", "github", "gitlab", "homepage", "home")
+
+
+def _core_metadata(data: bytes) -> Fields:
+    from email.parser import BytesHeaderParser  # only wheels and sdists need it
 
     headers = BytesHeaderParser().parsebytes(data)
     license_ = headers.get("License-Expression") or headers.get("License")
     for classifier in headers.get_all("Classifier") or []:
         if classifier.startswith("License ::") and not license_:
             license_ = classifier.rsplit("::", 1)[-1].strip()
-    return _text(headers.get("Name")), _text(headers.get("Version")), _text(license_)
+    urls: dict[str, str] = {}
+    for item in headers.get_all("Project-URL") or []:
+        label, _, url = str(item).partition(",")
+        urls.setdefault(label.strip().lower(), url.strip())
+    repository = next((urls[label] for label in _SOURCE_LABELS if urls.get(label)), None) or headers.get("Home-page")
+    return _text(headers.get("Name")), _text(headers.get("Version")), _text(license_), _text(repository)
 
 
 def _text(value: object) -> str | None:
