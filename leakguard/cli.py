@@ -618,6 +618,13 @@ def _handle(run: Callable[[], object], *, debug: bool = False) -> int:
     return result if isinstance(result, int) else int(ExitCode.PASS)
 
 
+# The registry-scale commands live in their own module; imported here, after the helpers they use.
+from leakguard.cli_audit import audit, findings, watch  # noqa: E402
+
+for _command in (audit, watch, findings):
+    cli.add_command(_command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code. As a process of its own (``argv`` is None: the
     ``leakguard`` script, ``python -m leakguard``) it does not return: see ``_leave``."""

@@ -36,7 +36,11 @@ ALLOWED: dict[str, set[str]] = {
     "app": BASE | {"facts", "pipeline", "walk", "match", "execute", "policy"},
     "npm": BASE,
     "cli": BASE | {"facts", "app", "pipeline", "policy", "report", "registry", "npm", "match", "ruleset", "execute",
-                   "cli_options", "cli_targets", "textfile"},
+                   "cli_options", "cli_targets", "cli_audit", "textfile"},
+    # Registry audits sit beside app: the library's pipeline and policy, the executor seam and the
+    # registry's HTTP client; never the CLI or the reporters.
+    "audit": BASE | {"facts", "pipeline", "policy", "match", "execute", "registry", "rulecache"},
+    "cli_audit": BASE | {"audit", "cli", "cli_options"},
     "cli_options": BASE,
     "cli_targets": BASE | {"registry"},
     "__main__": {"cli"},
