@@ -94,3 +94,11 @@ def test_walk_and_match_know_nothing_of_each_other_or_of_policy() -> None:
     for unit, banned in (("walk", {"match", "policy", "pipeline", "app"}), ("match", {"walk", "policy", "pipeline"}),
                          ("policy", {"match", "walk", "pipeline", "app"}), ("report", {"app", "pipeline"})):
         assert not ALLOWED[unit] & banned, unit
+
+
+def test_the_public_names_of_policy_are_the_functions() -> None:
+    """``from leakguard.policy import decide`` is the function, also once its module is loaded."""
+    import leakguard.policy.decision  # noqa: F401  (loaded first, as the audit worker does)
+    from leakguard.policy import decide
+
+    assert callable(decide) and decide.__name__ == "decide"

@@ -82,7 +82,7 @@ def _scan(path: str, label: str, context: Context) -> Verdict:
     """One artifact through the library: facts in this process, then the policy's decision."""
     from leakguard.model import Source
     from leakguard.pipeline import scan_artifact
-    from leakguard.policy.decide import decide
+    from leakguard.policy.decision import decide
 
     result = scan_artifact(Source(path, label), context.config, detector=context.detector())
     return decide([result], context.config)

@@ -1,7 +1,7 @@
 """``leakguard:allow RULE-ID reason`` comments: found next to a finding and recorded on it as facts.
 
 Detection only reads them; whether one suppresses its finding is the policy's decision
-(``leakguard.policy.decide``), which also judges their reasons and how far they are from it.
+(``leakguard.policy.decide``, in ``policy/decision.py``), which also judges their reasons and how far they are from it.
 """
 
 from __future__ import annotations
