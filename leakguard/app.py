@@ -23,7 +23,7 @@ from leakguard.model import Artifact, ArtifactEnd, Origin, Problem, Source, Stat
 from leakguard.pipeline import scan_artifact
 from leakguard.policy import baseline as baselines
 from leakguard.policy.config import Config
-from leakguard.policy.decide import decide
+from leakguard.policy.decision import decide
 
 Progress = Callable[[int], None]
 

@@ -107,3 +107,18 @@ def test_a_task_that_kills_its_worker_is_given_up_alone_and_the_rest_finish() ->
         assert failed.kind == "worker-died"
         # The pool works again afterwards.
         assert [r[0] for r in executor.map_ordered(work, [Job(7)])] == [7]  # type: ignore[index]
+
+
+def test_a_worker_that_dies_between_two_submits_is_recovered_not_raised() -> None:
+    # The caller is slow with each result (an audit writes it to a database): meanwhile a worker
+    # dies, and the pool refuses the next submit. That task runs again with the others in flight.
+    jobs = [Job(i) for i in range(12)]
+    jobs[7] = Job(7, kill=True)  # submitted after the first results were taken
+    results = []
+    with Processes(1, 2) as executor:
+        for result in executor.map_ordered(work, jobs, errors="return"):
+            results.append(result)
+            time.sleep(0.2)
+    assert [r.index for r in results if isinstance(r, TaskFailed)] == [7]
+    assert [r[0] for r in results if not isinstance(r, TaskFailed)] == [*range(7), *range(8, 12)]  # type: ignore[index]
+    assert next(r for r in results if isinstance(r, TaskFailed)).attempts == 3

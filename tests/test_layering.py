@@ -41,7 +41,10 @@ ALLOWED: dict[str, set[str]] = {
     "npm": BASE,
     # The command line is a package of its own (one module per command group, options, targets, output).
     "cli": BASE | {"facts", "app", "pipeline", "policy", "report", "registry", "npm", "match", "ruleset", "execute",
-                   "textfile", "catalogue", "redact"},
+                   "textfile", "catalogue", "redact", "audit"},
+    # Registry audits sit beside app: the library's pipeline and policy, the executor seam and the
+    # registry's HTTP client; never the CLI or the reporters.
+    "audit": BASE | {"facts", "pipeline", "policy", "match", "execute", "registry", "rulecache"},
     "__main__": {"cli"},
     # The package's lazy public API re-exports names from the layers below it.
     "__init__": BASE | {"app", "pipeline", "facts", "policy", "ruleset", "model"},
@@ -93,3 +96,11 @@ def test_walk_and_match_know_nothing_of_each_other_or_of_policy() -> None:
     for unit, banned in (("walk", {"match", "policy", "pipeline", "app"}), ("match", {"walk", "policy", "pipeline"}),
                          ("policy", {"match", "walk", "pipeline", "app"}), ("report", {"app", "pipeline"})):
         assert not ALLOWED[unit] & banned, unit
+
+
+def test_the_public_names_of_policy_are_the_functions() -> None:
+    """``from leakguard.policy import decide`` is the function, also once its module is loaded."""
+    import leakguard.policy.decision  # noqa: F401  (loaded first, as the audit worker does)
+    from leakguard.policy import decide
+
+    assert callable(decide) and decide.__name__ == "decide"

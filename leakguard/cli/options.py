@@ -14,7 +14,7 @@ from leakguard.enums import Severity
 from leakguard.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
-FORMATS = ("text", "json", "sarif", "markdown", "github")
+FORMATS = ("text", "json", "sarif", "markdown", "github", "html")
 NPM_REGISTRY = "https://registry.npmjs.org"
 
 

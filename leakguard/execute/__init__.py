@@ -30,11 +30,20 @@ def _processes(context: Any, jobs: int | None = None) -> Executor[Any]:
     return Processes(context, jobs or default_jobs())
 
 
-# name -> factory(context, jobs): the engines a command may name (``--engine``). Dask registers
-# itself here when its module is imported (it needs the optional dependency and a client).
+def _dask(context: Any, jobs: int | None = None, **options: Any) -> Executor[Any]:
+    # Imported here: dask.distributed is an optional extra ([dask]), and heavy.
+    from leakguard.execute.dask import DaskExecutor
+
+    return DaskExecutor(context, workers=jobs, **options)
+
+
+# name -> factory(context, jobs, **options): the engines a command may name (``--engine``). The
+# dask factory takes ``client=`` (a ``distributed.Client``) or ``scheduler=`` (an address); with
+# neither it starts a LocalCluster of ``jobs`` workers. A Ray executor would be one more module here.
 EXECUTORS: dict[str, Callable[..., Executor[Any]]] = {
     "serial": lambda context, jobs=1: Serial(context),
     "processes": _processes,
+    "dask": _dask,
 }
 
 

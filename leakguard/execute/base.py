@@ -26,6 +26,7 @@ class TaskFailed:
     index: int
     kind: FailureKind
     message: str
+    attempts: int = 1  # how many times it ran (a poison task: every attempt killed its worker)
 
 
 class Executor(Protocol[C_co]):

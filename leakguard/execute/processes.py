@@ -78,6 +78,16 @@ class Processes(Generic[C]):
         assert self._pool is not None
         return self._pool.submit(_call, fn, task)
 
+    def _submit_or_broken(self, fn: Callable[[C, T], R], task: T) -> Future[R]:
+        """Submit; when a worker has died since the last look, the pool refuses every submit: the
+        task then waits in a failed future, and is run again with the others when its turn comes."""
+        try:
+            return self._submit(fn, task)
+        except BrokenProcessPool as broken:
+            future: Future[R] = Future()
+            future.set_exception(broken)
+            return future
+
     def map_ordered(self, fn: Callable[[C, T], R], tasks: Iterable[T], *,
                     errors: Errors = "raise") -> Iterator[R | TaskFailed]:
         """Results in task order; see ``leakguard.execute.base.Executor``."""
@@ -93,7 +103,7 @@ class Processes(Generic[C]):
                     more = False
                     break
                 index, task = item
-                pending.append((index, task, self._submit(fn, task)))
+                pending.append((index, task, self._submit_or_broken(fn, task)))
                 weight += _weight(task)
             if not pending:
                 break
@@ -125,7 +135,8 @@ class Processes(Generic[C]):
                     if attempt == RETRIES:
                         self._restart()
                         yield TaskFailed(index, "worker-died",
-                                         f"its worker died {RETRIES + 1} times (killed, or out of memory)")
+                                         f"its worker died {RETRIES + 1} times (killed, or out of memory)",
+                                         RETRIES + 1)
                     continue
                 except Exception as error:
                     yield TaskFailed(index, "raised", one_line(error))

@@ -2,7 +2,7 @@
 with the finding's context (``match.context``): what its line says, read while its bytes are at hand.
 
 Detection only reads them; whether one suppresses its finding is the policy's decision
-(``leakguard.policy.decide``), which also judges their reasons and how far they are from it.
+(``leakguard.policy.decide``, in ``policy/decision.py``), which also judges their reasons and how far they are from it.
 """
 
 from __future__ import annotations

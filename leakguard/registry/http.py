@@ -68,19 +68,31 @@ class Client:
     before_request: Callable[[str], None] | None = None
     retries: int = 2
     sleep: Callable[[float], None] = time.sleep
+    # Called with the status and the wait before a retry of a 429 or 5xx answer: an audit's rate
+    # limiter pauses the whole registry there when the server asked everyone to slow down.
+    on_retry: Callable[[int, float], None] | None = None
 
     def get(self, url: str, *, accept: str, label: str, limit: int = 64 * 1024 * 1024) -> Page | None:
         """A document of at most ``limit`` bytes; ``None`` when the server answers 404 or 410."""
+        return self._page(url, accept, label, limit)
+
+    def post(self, url: str, body: bytes, *, content_type: str, accept: str, label: str,
+             limit: int = 256 * 1024 * 1024) -> Page | None:
+        """POST ``body`` (an audit's XML-RPC call) and read the answer, like ``get``."""
+        return self._page(url, accept, label, limit, body, content_type)
+
+    def _page(self, url: str, accept: str, label: str, limit: int, body: bytes | None = None,
+              content_type: str = "") -> Page | None:
         try:
-            with self._open(url, accept, label) as response:
-                body = response.read(limit + 1)
+            with self._open(url, accept, label, body, content_type) as response:
+                answer = response.read(limit + 1)
                 final = response.geturl()
                 media_type = response.headers.get_content_type()
         except _Gone:
             return None
-        if len(body) > limit:
+        if len(answer) > limit:
             raise ScanError(f"{label}: {public(url)} answered more than {limit:,} bytes")
-        return Page(body, final, media_type)
+        return Page(answer, final, media_type)
 
     @contextlib.contextmanager
     def stream(self, url: str, *, label: str) -> Iterator[Any]:
@@ -91,17 +103,19 @@ class Client:
         except _Gone:
             raise ScanError(f"{label}: {public(url)} is listed but the server does not have it (HTTP 404)") from None
 
-    def _open(self, url: str, accept: str, label: str) -> Any:
+    def _open(self, url: str, accept: str, label: str, body: bytes | None = None, content_type: str = "") -> Any:
         if not is_web(url):
             raise ScanError(f"{label}: refusing non-http(s) URL from the registry ({url.split(':', 1)[0]}:)")
         from urllib import error as url_error
         from urllib import request as url_request
 
         headers = {"Accept": accept, "User-Agent": USER_AGENT}
+        if body is not None:
+            headers["Content-Type"] = content_type
         authorization = self._authorization(url)
         if authorization is not None:
             headers["Authorization"] = authorization
-        request = url_request.Request(public(url) + _query(url), headers=headers)
+        request = url_request.Request(public(url) + _query(url), data=body, headers=headers)
         for attempt in range(self.retries + 1):
             if self.before_request is not None:
                 self.before_request(url)
@@ -111,7 +125,10 @@ class Client:
                 if exc.code in (404, 410):
                     raise _Gone from None
                 if exc.code in RETRY_STATUS and attempt < self.retries:
-                    self.sleep(_retry_after(exc.headers.get("Retry-After"), attempt))
+                    wait = _retry_after(exc.headers.get("Retry-After"), attempt)
+                    if self.on_retry is not None:
+                        self.on_retry(exc.code, wait)
+                    self.sleep(wait)
                     continue
                 raise ScanError(f"{label}: {public(url)} answered HTTP {exc.code}") from None
             except (url_error.URLError, OSError, ValueError) as exc:

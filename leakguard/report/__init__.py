@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from leakguard.model import Verdict
-from leakguard.report import github, json, markdown, sarif, text
+from leakguard.report import github, html, json, markdown, sarif, text
 
 Reporter = Callable[..., str]
 
@@ -15,6 +15,7 @@ REPORTERS: dict[str, Reporter] = {
     "sarif": sarif.render,
     "markdown": markdown.render,
     "github": github.render,
+    "html": html.render,
 }
 
 __all__ = ["REPORTERS", "Reporter", "Verdict"]

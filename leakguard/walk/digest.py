@@ -16,12 +16,20 @@ class Digest:
 
     It reads at most ``size`` bytes (the file's size when the walk began): a file that grows while
     it is hashed (a log, a pipe disguised as a file) cannot keep the thread reading for ever, and
-    gets no digest. ``stop()`` ends it early (Ctrl-C, an error), also with no digest."""
+    gets no digest. ``stop()`` ends it early (Ctrl-C, an error), also with no digest. A file under
+    ``THREADED_BYTES`` is hashed at once, here: starting and joining a thread takes longer than
+    hashing a few kB (audits scan thousands of small artifacts in a row)."""
+
+    THREADED_BYTES = 1024 * 1024
 
     def __init__(self, path: Path, size: int) -> None:
         self._hex: str | None = None
         self._stop = threading.Event()
         self.error: OSError | None = None
+        self._thread: threading.Thread | None = None
+        if size < self.THREADED_BYTES:
+            self._hash(path, size)
+            return
         self._thread = threading.Thread(target=self._hash, args=(path, size), name="leakguard-sha256", daemon=True)
         self._thread.start()
 
@@ -47,5 +55,6 @@ class Digest:
 
     def wait(self) -> str | None:
         """The hex digest, once the file is hashed; None if reading it failed (``error``) or it changed."""
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         return self._hex

@@ -46,7 +46,7 @@ GOLDEN = ROOT / "tests" / "golden"
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text())
 # The schema declares draft-04; validator_for honours that instead of assuming the newest draft.
 VALIDATOR = jsonschema.validators.validator_for(SCHEMA)(SCHEMA)
-EXT = {"text": "txt", "json": "json", "sarif": "sarif", "markdown": "md", "github": "github.txt"}
+EXT = {"text": "txt", "json": "json", "sarif": "sarif", "markdown": "md", "github": "github.txt", "html": "html"}
 
 TOKEN = github_token(seed=200)
 CODENAME = b"Capybara"
@@ -144,6 +144,12 @@ def _normalise(output: str, tmp: Path) -> str:
     version = re.escape(about.version())
     output = re.sub(rf'("name": "leakguard",\n\s*"version": )"{version}"', r'\1"VERSION"', output)
     output = re.sub(rf'"semanticVersion": "{version}"', '"semanticVersion": "VERSION"', output)
+    output = re.sub(rf'<meta name="generator" content="leakguard {version}">', '<meta name="generator" '
+                    'content="leakguard VERSION">', output)
+    # The HTML page's own style and script are its assets, tested in a browser (test_html_browser.py).
+    output = re.sub(r"<style>.*?</style>", "<style>/* html.css */</style>", output, flags=re.S)
+    output = re.sub(r"<script>.*?</script>", "<script>/* html.js */</script>", output, flags=re.S)
+    output = re.sub(r"'sha256-[A-Za-z0-9+/=]+'", "'sha256-SCRIPT'", output)
     return output.replace(str(tmp), "<TMP>")
 
 
