@@ -244,8 +244,9 @@ def load() -> Catalogue:
 
 
 def content_entry(rule: Rule, catalogue: Catalogue) -> Entry:
-    """A content rule as ``rules list|show`` presents it."""
-    kind = "content"
+    """A content rule as ``rules list|show`` presents it (an internal-endpoint rule is an
+    ``endpoint`` rule, like those made from ``internal-domains``)."""
+    kind = "endpoint" if rule.category is Category.INTERNAL_ENDPOINT else "content"
     return Entry(rule.id, kind, rule.title, rule.category, rule.severity,
                  catalogue.texts(rule.id, rule.category), rule.references, rule.source, rule)
 
@@ -253,9 +254,12 @@ def content_entry(rule: Rule, catalogue: Catalogue) -> Entry:
 def entries(extra: Iterable[Path] = ()) -> tuple[Entry, ...]:
     """Every rule leakguard can report: content rules (with the user's ``extra`` rule files), file
     rules, and the rules code emits; each with its texts complete."""
+    return _entries(load(), extra)
+
+
+def _entries(catalogue: Catalogue, extra: Iterable[Path] = ()) -> tuple[Entry, ...]:
     from leakguard.ruleset import load_rules
 
-    catalogue = load()
     out = [content_entry(rule, catalogue) for rule in load_rules(extra)]
     out += [dataclasses.replace(e, texts=catalogue.texts(e.id, e.category)) for e in catalogue.files]
     out += [dataclasses.replace(e, texts=catalogue.texts(e.id, e.category)) for e in catalogue.emitted]
@@ -268,12 +272,42 @@ def find(rule_id: str, extra: Iterable[Path] = ()) -> Entry | None:
     return next((e for e in entries(extra) if e.covers(rule_id) or e.id == rule_id), None)
 
 
-def check(extra: Iterable[Path] = ()) -> list[str]:
-    """Problems with the catalogue: an id it describes twice or that a content or file rule already
-    has, a family no rule belongs to, a placeholder no finding fills, a text left empty."""
-    catalogue = load()
-    every = entries(extra)
+# A rule id in leakguard's code: a string literal of an emitted kind, or the constant start of an
+# f-string that makes ids from the config (f"codename.{...}").
+_EMITTED = re.compile(r"""(?<![\w.])["']((?:walk|policy|source-map)\.[a-z0-9-]+(?:\.[a-z0-9-]+)*)["']"""
+                      r"""|\bf["']((?:codename|endpoint\.domain)\.)""")
+
+
+def emitted_ids(root: Path | None = None) -> dict[str, str]:
+    """Every rule id leakguard's code emits (families of config-made ids as ``codename.*``), with
+    the first module that names it: read from the package's own sources, so that a new id in the
+    code without an entry here fails ``rules check``."""
+    root = root if root is not None else Path(__file__).resolve().parent
+    found: dict[str, str] = {}
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "catalogue.py" and path.parent == root:
+            continue  # this module names ids in its comments
+        for match in _EMITTED.finditer(path.read_text(encoding="utf-8")):
+            rule_id = match.group(1) or match.group(2) + "*"
+            found.setdefault(rule_id, str(path.relative_to(root.parent)))
+    return found
+
+
+def check(extra: Iterable[Path] = (), catalogue: Catalogue | None = None,
+          emitted: Mapping[str, str] | None = None) -> list[str]:
+    """Problems with the catalogue: an id the code emits that nothing describes, an id described
+    twice or that a content or file rule already has, a family no rule belongs to, a placeholder
+    no finding fills, a text left empty. (``catalogue`` and ``emitted``: the packaged ones unless
+    given, for tests.)"""
+    catalogue = catalogue if catalogue is not None else load()
+    every = _entries(catalogue, extra)
     problems: list[str] = []
+    emitted = emitted if emitted is not None else emitted_ids()
+    if not emitted:
+        problems.append("leakguard's sources cannot be read: the rule ids its code emits are not checked")
+    for rule_id, where in sorted(emitted.items()):
+        if not any(e.id == rule_id or e.covers(rule_id) for e in every):
+            problems.append(f"{WHERE}: {rule_id}: emitted by {where} but not described")
     seen: dict[str, str] = {}
     for entry in every:
         if entry.id in seen:
@@ -296,3 +330,31 @@ def check(extra: Iterable[Path] = ()) -> list[str]:
             if unknown:
                 problems.append(f"{WHERE}: {name}: {key}: unknown placeholder {sorted(unknown)[0]!r}")
     return problems
+
+
+def selectors(every: Iterable[Entry]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """What a config may name to select findings (``disable``, ``severity``, ``allow``): every rule
+    id, every family (each dotted prefix of an id: ``github``, ``endpoint.domain``) and every
+    category; and the prefixes of the families of config-made ids (``codename.``), under which any
+    name is known."""
+    names = {c.value for c in Category}
+    open_families = []
+    for entry in every:
+        rule_id = entry.id.removesuffix(".*")
+        if entry.id.endswith(".*"):
+            open_families.append(rule_id + ".")
+        parts = rule_id.split(".")
+        names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return frozenset(names), tuple(open_families)
+
+
+def unknown(name: str, known: tuple[frozenset[str], tuple[str, ...]]) -> str | None:
+    """None when ``name`` selects something; else why not, with the closest known name."""
+    import difflib
+
+    names, open_families = known
+    if name in names or name.startswith(open_families):
+        return None
+    close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown rule id, family or category {name!r}{hint} (`leakguard rules list` lists them)"

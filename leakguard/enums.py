@@ -24,10 +24,22 @@ class Severity(enum.IntEnum):
         except KeyError:
             raise ValueError(f"expected one of {', '.join(s.label for s in cls)}, got {text!r}") from None
 
+    @classmethod
+    def threshold(cls, text: str) -> Severity:
+        """Parse a ``fail-on`` value (config and command line alike): a severity that can block,
+        any case; ``info`` never blocks. Raises ``ValueError`` naming the choices."""
+        if text.lower() not in FAIL_ON:
+            raise ValueError(f"expected one of {', '.join(FAIL_ON)}, got {text!r}")
+        return cls[text.upper()]
+
     @property
     def label(self) -> str:
         """The lower-case name used in config files and reports."""
         return self.name.lower()
+
+
+# The values ``fail-on`` accepts, in the config and on the command line.
+FAIL_ON = ("low", "medium", "high", "critical")
 
 
 class Category(enum.Enum):

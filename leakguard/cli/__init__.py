@@ -2,10 +2,10 @@
 
 One module per job: ``group`` (the ``leakguard`` group), ``handler`` (the one error handler and
 ``main``), ``scan`` (``scan``, ``npm``, ``diff``), ``baseline``, ``rules``, ``settings`` (config
-loading, ``init``, ``codename-hash``), ``audit`` (``audit``, ``watch``, ``findings``), ``output`` (report writing, progress), ``options`` (option
-groups shared by commands) and ``targets`` (registry specs and target checks). Importing the package
-registers every command; heavy imports happen inside commands so that ``leakguard --version``
-starts fast.
+loading, ``init``, ``codename-hash``), ``audit`` (``audit``, ``watch``, ``findings``), ``output``
+(report writing, progress), ``options`` (option groups shared by commands) and ``targets``
+(registry specs and target checks). Importing the package registers every command; heavy imports
+happen inside commands so that ``leakguard --version`` starts fast.
 """
 
 from __future__ import annotations

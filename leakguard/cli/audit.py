@@ -243,8 +243,9 @@ def findings(db: str, fmt: str, output: Path | None, since: str | None, severity
     """
     from leakguard.audit.render import FORMATS
     from leakguard.audit.store import Query, Store
-    from leakguard.cli.output import write
+    from leakguard.cli.output import check, write
 
+    check(output)
     query = Query(since=_date(since), severity=Severity.parse(severity) if severity else None, rule=rule,
                   artifact=artifact, new=new)
     store = Store.open(db)

@@ -10,7 +10,7 @@ import click
 from leakguard.cli import settings
 from leakguard.cli.group import cli
 from leakguard.cli.options import CONFIG, REGISTRY, options
-from leakguard.cli.output import terminal, write
+from leakguard.cli.output import check, terminal, write
 from leakguard.cli.targets import Fetching, resolve
 from leakguard.errors import LeakguardError, UsageError
 
@@ -62,6 +62,7 @@ def baseline_create(output: Path, targets: tuple[str, ...], config_path: Path | 
 
     if output.exists():
         raise UsageError(f"{output} exists; use `leakguard baseline update` or remove it")
+    check(output)
     entries = baselines.create(_baseline_scan(targets, config_path, no_config, fetch))
     write(baselines.render(entries), output)
     click.echo(f"baseline: {_entries(len(entries))} written to {output}", err=True)
@@ -81,6 +82,7 @@ def baseline_update(file: Path, targets: tuple[str, ...], config_path: Path | No
     from leakguard.policy import baseline as baselines
 
     existing = baselines.load(file)
+    check(file)
     entries = baselines.update(existing, _baseline_scan(targets, config_path, no_config, fetch))
     write(baselines.render(entries), file)
     click.echo(f"baseline: {_entries(len(entries) - len(existing.entries))} added to {file}", err=True)
@@ -100,6 +102,7 @@ def baseline_prune(file: Path, targets: tuple[str, ...], config_path: Path | Non
     from leakguard.policy import baseline as baselines
 
     existing = baselines.load(file)
+    check(file)
     entries = baselines.prune(existing, _baseline_scan(targets, config_path, no_config, fetch))
     write(baselines.render(entries), file)
     click.echo(f"baseline: {_entries(len(existing.entries) - len(entries))} pruned from {file}", err=True)

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from leakguard.enums import Severity
+from leakguard.enums import FAIL_ON
 from leakguard.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,7 +60,7 @@ CONFIG = (
 )
 
 POLICY = (
-    click.option("--fail-on", type=click.Choice([s.label for s in Severity if s > Severity.INFO]),
+    click.option("--fail-on", type=click.Choice(FAIL_ON, case_sensitive=False),
                  help="Lowest severity that blocks (default: high, or the config's fail-on)."),
     *CONFIG,
     click.option("--engine", type=click.Choice(["auto", "pyahocorasick", "ahocorasick-rs"]), default="auto",

@@ -76,12 +76,36 @@ def write(text: str, output: Path | None) -> None:
     except OSError as exc:
         raise UsageError(f"{output}: cannot write report: {exc.strerror}") from None
     try:
+        # mkstemp creates 0600; a report or baseline is an ordinary file of the user's (as `init` writes).
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it: put it back at once
+    os.umask(mask)
+    return mask
+
+
+def check(output: Path | None) -> None:
+    """Before a scan: can a report (or baseline) be written to ``output``? ``UsageError`` (exit 2)
+    if not, so that an unwritable path fails at once instead of after minutes of scanning."""
+    if output is None:
+        return
+    if special(output):
+        if not os.access(output, os.W_OK):
+            raise UsageError(f"{output}: cannot write report: permission denied")
+        return
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"{output}: cannot write report: no such directory {str(folder)!r}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{output}: cannot write report: the directory {str(folder)!r} is not writable")
 
 
 def special(output: Path) -> bool:

@@ -15,7 +15,7 @@ from leakguard.cli import settings
 from leakguard.cli.group import cli, debug_requested
 from leakguard.cli.handler import Exit
 from leakguard.cli.options import AGAINST, CONFIG, OUTPUT, POLICY, REGISTRY, options
-from leakguard.cli.output import Progress, terminal, write
+from leakguard.cli.output import Progress, check, terminal, write
 from leakguard.cli.targets import Fetching, resolve
 from leakguard.enums import ExitCode
 from leakguard.errors import UsageError
@@ -84,6 +84,8 @@ def gate(targets: Sequence[str | Source], given: Gate, config_start: Path | None
     from leakguard.report import REPORTERS
 
     extra_reports = [_report_spec(spec, REPORTERS) for spec in given.reports]
+    for path in (given.output, *(p for _, p in extra_reports)):
+        check(path)  # an unwritable report path fails now, not after the scan
     show = sys.stderr.isatty() and not given.quiet and not (given.fmt != "text" and given.output is None) \
         and "CI" not in os.environ
     config = settings.load(given.config_path, given.no_config, given.fail_on, given.codenames, given.codenames_file,

@@ -22,11 +22,30 @@ def load(config_path: Path | None, no_config: bool, fail_on: str | None = None,
 
     config = load_config(config_path, start=start, discover_config=not no_config)
     if fail_on is not None:
-        config = dataclasses.replace(config, fail_on=Severity.parse(fail_on))
+        config = dataclasses.replace(config, fail_on=Severity.threshold(fail_on))
     extra = list(codenames) + (_read_names(codenames_file) if codenames_file is not None else [])
     if extra:
         config = dataclasses.replace(config, codenames=(*config.codenames, *extra))
+    check_selectors(config)
     return config
+
+
+def check_selectors(config: Any) -> None:
+    """Every rule id, family or category the config names in ``disable``, ``severity`` and
+    ``allow`` must exist: a typo would silently disable nothing, or allow nothing (exit 2)."""
+    named = [(f"disable: {name!r}", name) for name in config.disable]
+    named += [(f"severity.{name}", name) for name, _ in config.severity]
+    named += [(f"allow[{e.index}].rule", e.rule) for e in config.allow if e.rule is not None]
+    if not named:
+        return
+    from leakguard import catalogue
+    from leakguard.errors import ConfigError
+
+    known = catalogue.selectors(catalogue.entries(config.rules))
+    for key, name in named:
+        problem = catalogue.unknown(name, known)
+        if problem is not None:
+            raise ConfigError.bad_key(str(config.source or "config"), key.split(":")[0], problem)
 
 
 def _read_names(path: Path) -> list[str]:

@@ -69,7 +69,8 @@ def source_map(detector: Detector, blob: Blob, prepared: content.Prepared) -> St
     except MapLimit as exc:  # read as text, and blocks: what was not analysed is never a pass
         limit = Finding("walk.limit", Category.POLICY, Severity.CRITICAL, blob.origin,
                         f"source map with {exc}: scanned as text for credentials but not analysed as a source "
-                        "map; a map like this should not ship", key="walk.limit")
+                        "map; a map like this should not ship", key="walk.limit",
+                        evidence=(("situation", "fixed-limit"),))  # no config key raises it
         return Step(Facts(findings=(limit,)))
     except MapError as exc:
         problem = Problem(blob.origin, "corrupt", f"source map cannot be read: {exc}")

@@ -5,11 +5,12 @@ archive, a sourcesContent entry or a decoded payload alike. What is kept is the 
 the matched value on its line, never the value: reports put the value back in the form
 ``leakguard.redact`` decides. Other matches on the same line are written in that form too, and a
 window never ends inside one. A long line (minified code, a map's one JSON line) keeps a window of
-``REACH`` bytes on each side.
+``REACH`` bytes on each side. A URL's user and password are hidden even when no rule matched them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from leakguard.model import Finding
@@ -18,6 +19,8 @@ from leakguard.redact import shown
 REACH = 60  # bytes kept on each side of the value
 MAX_LINE = 2 * REACH + 40  # a line up to this long is kept whole
 ELLIPSIS = "…"
+# The user and password of a URL (scheme://user:password@host), even when no rule matched them.
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@\"'<>`]+@")
 
 
 def around(finding: Finding, data: bytes, offset: int = 0, others: Sequence[Finding] = ()
@@ -48,6 +51,7 @@ def around(finding: Finding, data: bytes, offset: int = 0, others: Sequence[Find
     after = _text(data, end, hi, inside)
     before = (ELLIPSIS if lo > line_start else "") + before.lstrip()
     after = after.rstrip("\r \t") + (ELLIPSIS if hi < line_end else "")
+    before, after = _USERINFO.sub(r"\1…@", before), _USERINFO.sub(r"\1…@", after)
     value = finding.secret.reveal().decode("utf-8", "replace")
     if len(value) >= 4:  # the same value again on the line, unmatched: never shown
         hidden = shown(finding) or ""

@@ -140,13 +140,14 @@ def map_finding(summary: MapSummary, shipped: Shipped, digests: frozenset[str] =
         where = ", ".join(d for d, _ in Counter(_top_dir(e.source) for e in hidden).most_common(3))
         return Finding(EMBEDDED, Category.SOURCE_MAP, Severity.HIGH, origin,
                        f"{name} embeds {_files(len(hidden), 'first-party')} ({human_size(size)}) from {where} "
-                       f"that are not shipped in the package",
+                       f"that {'is' if len(hidden) == 1 else 'are'} not shipped in the package",
                        evidence=(("files", str(len(hidden))), ("bytes", str(size)), ("from", where)))
     if first:
         size = sum(e.size for e in first)
         return Finding("source-map.shipped-sources", Category.SOURCE_MAP, Severity.LOW, origin,
                        f"{name} embeds {_files(len(first), 'first-party')} ({human_size(size)}) "
-                       f"that also ship as files", evidence=(("files", str(len(first))), ("bytes", str(size))))
+                       f"that also ship{'s as a file' if len(first) == 1 else ' as files'}",
+                       evidence=(("files", str(len(first))), ("bytes", str(size))))
     if summary.embedded:
         size = sum(e.size for e in summary.embedded)
         return Finding("source-map.third-party-sources", Category.SOURCE_MAP, Severity.LOW, origin,

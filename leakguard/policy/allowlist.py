@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pathspec
 
 from leakguard.errors import ConfigError
-from leakguard.model import Category, Finding, Origin, Severity, Suppression
+from leakguard.model import Category, Finding, InlineAllow, Origin, Severity, Span, Suppression
 
 _KEYS = frozenset({"rule", "path", "fingerprint", "reason", "expires"})
 
@@ -148,12 +148,33 @@ class Allowlist:
 INLINE_REACH = 256
 
 
+def _reaches(allow: InlineAllow, finding: Finding) -> bool:
+    return allow.distance <= INLINE_REACH and rule_selects(allow.selector, finding.rule_id, finding.category)
+
+
 def inline(finding: Finding) -> Finding:
     """``leakguard:allow RULE-ID reason`` in a comment on the finding's line, within
     ``INLINE_REACH`` bytes of it (recorded by detection as ``Finding.allows``), suppresses that
-    rule there."""
+    rule there. Like an ``allow`` entry it needs a reason: one without suppresses nothing."""
     for allow in finding.allows:
-        if allow.distance <= INLINE_REACH and rule_selects(allow.selector, finding.rule_id, finding.category):
-            reason = allow.reason or "inline allow without a reason"
-            return dataclasses.replace(finding, suppression=Suppression("inline", reason))
+        if allow.reason and _reaches(allow, finding):
+            return dataclasses.replace(finding, suppression=Suppression("inline", allow.reason))
     return finding
+
+
+def unreasoned(findings: Iterable[Finding]) -> list[Finding]:
+    """A low ``policy.allow-without-reason`` finding for each inline allow without a reason beside
+    a finding it names (once per comment), at the comment itself."""
+    out: dict[tuple[str, int], Finding] = {}
+    for finding in findings:
+        span = finding.span
+        for allow in finding.allows:
+            if allow.reason or span is None or not _reaches(allow, finding):
+                continue
+            where = Span(allow.at, allow.at + len("leakguard:allow"), span.line, allow.column)
+            out.setdefault((str(finding.origin), allow.at), Finding(
+                "policy.allow-without-reason", Category.POLICY, Severity.LOW, finding.origin,
+                f"`leakguard:allow {allow.selector}` has no reason, so it does not suppress {finding.rule_id}",
+                span=where, key=f"allow-without-reason:{allow.selector}:{finding.fingerprint}",
+                package=finding.package))
+    return list(out.values())

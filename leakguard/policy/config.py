@@ -19,7 +19,7 @@ from typing import Any
 import pathspec
 
 from leakguard.errors import ConfigError
-from leakguard.model import Category, Severity
+from leakguard.model import Severity
 from leakguard.policy.allowlist import AllowEntry, parse_entries
 from leakguard.policy.fixtures import FIXTURE_PATHS
 from leakguard.textfile import parsed, read_text
@@ -55,13 +55,18 @@ class Config:
     source: Path | None = None
 
 
-def _severity(path: str, key: str, value: object) -> Severity:
+def _severity(path: str, key: str, value: object, parse: Callable[[str], Severity] = Severity.parse) -> Severity:
     if not isinstance(value, str):
         raise ConfigError.bad_key(path, key, f"expected a severity string, got {type(value).__name__}")
     try:
-        return Severity.parse(value)
+        return parse(value)
     except ValueError as exc:
         raise ConfigError.bad_key(path, key, str(exc)) from None
+
+
+def _threshold(path: str, key: str, value: object) -> Severity:
+    """``fail-on``: the values ``--fail-on`` takes (``Severity.threshold``)."""
+    return _severity(path, key, value, Severity.threshold)
 
 
 def _bool(path: str, key: str, value: object) -> bool:
@@ -172,7 +177,7 @@ def _rule_files(base: Path) -> Callable[[str, str, object], tuple[Path, ...]]:
 def parse(data: Mapping[str, Any], path: str, base: Path) -> Config:
     """Validate a config table (already located inside its file) into a ``Config``."""
     parsers: dict[str, tuple[str, Callable[[str, str, object], Any]]] = {
-        "fail-on": ("fail_on", _severity),
+        "fail-on": ("fail_on", _threshold),
         "public-sources": ("public_sources", _bool),
         "limits": ("limits", _limits),
         "exclude": ("exclude", _strings),
@@ -198,10 +203,8 @@ def parse(data: Mapping[str, Any], path: str, base: Path) -> Config:
             raise ConfigError.bad_key(path, key, f"unknown key; expected one of {', '.join(sorted(parsers))}")
         attr, parser = parsers[key]
         values[attr] = parser(path, key, value)
-    categories = {c.value for c in Category}
-    for name, _ in values.get("severity", ()):
-        if "." not in name and name not in categories:
-            raise ConfigError.bad_key(path, f"severity.{name}", "expected a rule id (with a dot) or a category")
+    # Whether the rule ids, families and categories it names exist is checked against the rules
+    # (leakguard.catalogue), which the policy does not load: the CLI does (cli/settings.py).
     return Config(**values, source=Path(path))
 
 

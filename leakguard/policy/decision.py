@@ -28,7 +28,7 @@ from leakguard.facts import ArtifactResult
 from leakguard.model import Category, Finding, Origin, ReleaseDiff, Stats, Verdict
 from leakguard.policy import release
 from leakguard.policy.aggregate import aggregate
-from leakguard.policy.allowlist import Allowlist, inline
+from leakguard.policy.allowlist import Allowlist, inline, unreasoned
 from leakguard.policy.baseline import Baseline
 from leakguard.policy.config import Config
 from leakguard.policy.duplicates import merge
@@ -103,7 +103,8 @@ def _exceptions(findings: Iterable[Finding], config: Config, baseline: Baseline 
     allow = Allowlist(config.allow, today)
     index = baseline.by_fingerprint if baseline is not None else {}
     kept: dict[tuple[object, ...], Finding] = {}
-    for finding in findings:
+    findings = list(findings)
+    for finding in [*findings, *unreasoned(findings)]:
         adjusted = adjust(finding, config)
         if adjusted is None:
             continue

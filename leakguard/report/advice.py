@@ -27,7 +27,7 @@ def next_step(finding: Finding) -> str:
     for name in ("limit", "limits", "fixture"):
         value = finding.fact(name)
         if value is not None:
-            words[name] = value
+            words[name] = f"`{value}`" if name == "limit" else value  # a config key, as code
     return known.fill(f"{texts.fix} {texts.suppress}", words)
 
 

@@ -43,7 +43,9 @@ def _command(finding: Finding, blocking: bool) -> Command:
 
 
 def _line(command: Command, message: str, *, origin: Origin | None = None, line: int | None = None,
-          col: int | None = None, title: str | None = None) -> str:
+          col: int | None = None, title: str | None = None, then: str = "") -> str:
+    """One workflow command; ``then``: a second line of the message (``%0A``: the runner shows
+    the message's lines as they are)."""
     props: list[str] = []
     if origin is not None:
         # Relative to the workspace, as GitHub resolves it; for a directory target (``scan .``)
@@ -56,16 +58,15 @@ def _line(command: Command, message: str, *, origin: Origin | None = None, line:
     if title is not None:
         props.append(f"title={escape_property(title)}")
     head = f"::{command} {','.join(props)}" if props else f"::{command}"
-    return f"{head}::{escape_data(message)}"
+    return f"{head}::{escape_data(message)}" + (f"%0A{escape_data(then)}" if then else "")
 
 
 def _finding(finding: Finding, *, blocking: bool, redact: bool) -> str:
     value = shown(finding, redact=redact)
-    # The runner shows a message's lines as they are: the next step goes on a line of its own.
-    message = finding.message + (f": {value}" if value is not None else "") + f"\nNext: {next_step(finding)}"
+    message = finding.message + (f": {value}" if value is not None else "")
     span = finding.span
     return _line(_command(finding, blocking), message, origin=finding.origin, line=span.line if span else None,
-                 col=span.column if span else None, title=finding.rule_id)
+                 col=span.column if span else None, title=finding.rule_id, then=f"Next: {next_step(finding)}")
 
 
 def _plural(n: int, word: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from leakguard import about
 from leakguard.model import Finding, Severity, Verdict, human_size
+from leakguard.redact import shown
 from leakguard.report import treemap
 from leakguard.report.advice import next_step
 from leakguard.report.htmlparts import changes_section, escape, growth, problems_section
@@ -99,8 +100,8 @@ def _map_section() -> str:
 
 def _evidence(finding: Finding, redact: bool) -> str:
     out = escape(finding.message)
-    if finding.secret is not None:
-        value = finding.secret.redacted() if redact else finding.secret.reveal().decode("utf-8", "replace")
+    value = shown(finding, redact=redact)
+    if value is not None:
         out += f": <code class=\"secret\">{escape(value)}</code>"
     if finding.carried_over:
         out += " <span class=\"tag\">carried over</span>"

@@ -48,6 +48,11 @@ LIMIT_KEYS = {
 }
 
 
+def members(count: int) -> str:
+    """``1 member``, ``2 members``."""
+    return f"{count:,} member{'' if count == 1 else 's'}"
+
+
 class LimitHit(Exception):
     """A limit was reached; ``limit`` is the Limits field name."""
 
@@ -118,7 +123,7 @@ class Budget:
         if self.expanded > limits.max_total_bytes:
             raise LimitHit(
                 "max_total_bytes",
-                f"more than {limits.max_total_bytes:,} bytes unpacked",
+                f"more than {limits.max_total_bytes:,} byte{'' if limits.max_total_bytes == 1 else 's'} unpacked",
             )
         check_ratio(limits, self.expanded, self.consumed, "the artifact")
 
@@ -131,4 +136,4 @@ class Budget:
         self.entries += 1
         self.members += member
         if self.entries > self.limits.max_members:
-            raise LimitHit("max_members", f"more than {self.limits.max_members:,} members")
+            raise LimitHit("max_members", f"more than {members(self.limits.max_members)}")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import IO, cast
 
 from leakguard.walk.entry import Damage, Entry, Unsupported
-from leakguard.walk.limits import LimitHit
+from leakguard.walk.limits import LimitHit, members
 from leakguard.walk.streams import Guarded, reason
 
 # What zipfile raises on damaged data, beside BadZipFile (forged offsets and sizes: found by fuzzing).
@@ -107,7 +107,7 @@ def entries(fileobj: IO[bytes], *, max_entries: int, charge: Charge) -> Iterator
 def _check_count(fileobj: IO[bytes], max_entries: int) -> None:
     record = zipfile._EndRecData(fileobj)  # type: ignore[attr-defined]  # the EOCD (and zip64) record
     if record is not None and record[zipfile._ECD_ENTRIES_TOTAL] > max_entries:  # type: ignore[attr-defined]
-        raise LimitHit("max_members", f"zip directory lists more than {max_entries:,} members")
+        raise LimitHit("max_members", f"zip directory lists more than {members(max_entries)}")
     fileobj.seek(0)
 
 
