@@ -313,22 +313,29 @@ def check(extra: Iterable[Path] = (), catalogue: Catalogue | None = None,
         if entry.id in seen:
             problems.append(f"{entry.source}: {entry.id}: described twice (also in {seen[entry.id]})")
         seen[entry.id] = entry.source
-        for key in TEXTS:
-            text = getattr(entry.texts, key)
-            unknown = placeholders(text) - PLACEHOLDERS
-            if not text:
-                problems.append(f"{entry.source}: {entry.id}: no {key} text, not even a default")
-            elif unknown:
-                problems.append(f"{entry.source}: {entry.id}: {key}: unknown placeholder {sorted(unknown)[0]!r}")
+        problems += _text_problems(f"{entry.source}: {entry.id}", entry.texts, complete=True)
     families = {e.family for e in every}
     problems += [f"{WHERE}: families: {name!r}: no rule belongs to this family"
                  for name in sorted(catalogue.families) if name not in families]
     for name, texts in [*(("situations." + n, t) for n, t in catalogue.situations.items()),
                         *(("families." + n, t) for n, t in catalogue.families.items())]:
-        for key in TEXTS:
-            unknown = placeholders(getattr(texts, key)) - PLACEHOLDERS
-            if unknown:
-                problems.append(f"{WHERE}: {name}: {key}: unknown placeholder {sorted(unknown)[0]!r}")
+        problems += _text_problems(f"{WHERE}: {name}", texts, complete=False)
+    return problems
+
+
+def _text_problems(where: str, texts: Texts, *, complete: bool) -> list[str]:
+    """A text missing (where every text must be there), an unknown placeholder, a fix or suppress
+    text of more than one sentence (a next step is the two joined into one sentence)."""
+    problems = []
+    for key in TEXTS:
+        text = getattr(texts, key)
+        unknown = placeholders(text) - PLACEHOLDERS
+        if not text and complete:
+            problems.append(f"{where}: no {key} text, not even a default")
+        elif unknown:
+            problems.append(f"{where}: {key}: unknown placeholder {sorted(unknown)[0]!r}")
+        elif key in ("fix", "suppress") and ". " in text.rstrip("."):
+            problems.append(f"{where}: {key}: one sentence, please (a next step joins fix and suppress into one)")
     return problems
 
 

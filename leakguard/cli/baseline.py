@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -79,13 +80,7 @@ def baseline_update(file: Path, targets: tuple[str, ...], config_path: Path | No
     Example:
       leakguard baseline update .leakguard-baseline.json dist/*
     """
-    from leakguard.policy import baseline as baselines
-
-    existing = baselines.load(file)
-    check(file)
-    entries = baselines.update(existing, _baseline_scan(targets, config_path, no_config, fetch))
-    write(baselines.render(entries), file)
-    click.echo(f"baseline: {_entries(len(entries) - len(existing.entries))} added to {file}", err=True)
+    _rewrite(file, "update", lambda: _baseline_scan(targets, config_path, no_config, fetch))
 
 
 @baseline.command("prune")
@@ -99,13 +94,19 @@ def baseline_prune(file: Path, targets: tuple[str, ...], config_path: Path | Non
     Example:
       leakguard baseline prune .leakguard-baseline.json dist/*
     """
+    _rewrite(file, "prune", lambda: _baseline_scan(targets, config_path, no_config, fetch))
+
+
+def _rewrite(file: Path, how: Literal["update", "prune"], findings: Callable[[], list[Any]]) -> None:
+    """``baseline update`` and ``prune``: FILE read, checked writable, changed by a scan, rewritten."""
     from leakguard.policy import baseline as baselines
 
     existing = baselines.load(file)
     check(file)
-    entries = baselines.prune(existing, _baseline_scan(targets, config_path, no_config, fetch))
+    entries = (baselines.update if how == "update" else baselines.prune)(existing, findings())
+    changed = abs(len(entries) - len(existing.entries))
     write(baselines.render(entries), file)
-    click.echo(f"baseline: {_entries(len(existing.entries) - len(entries))} pruned from {file}", err=True)
+    click.echo(f"baseline: {_entries(changed)} {'added to' if how == 'update' else 'pruned from'} {file}", err=True)
 
 
 def _entries(count: int) -> str:

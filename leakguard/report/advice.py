@@ -13,7 +13,7 @@ from leakguard.model import Finding
 
 
 def next_step(finding: Finding) -> str:
-    """One sentence or two: how to fix the finding, then how to suppress it if it is intended."""
+    """One sentence: how to fix the finding; then how to suppress it if it is intended."""
     known = catalogue.load()
     texts = known.texts(finding.rule_id, finding.category)
     for situation in situations(finding):
@@ -28,7 +28,14 @@ def next_step(finding: Finding) -> str:
         value = finding.fact(name)
         if value is not None:
             words[name] = f"`{value}`" if name == "limit" else value  # a config key, as code
-    return known.fill(f"{texts.fix} {texts.suppress}", words)
+    return known.fill(f"{texts.fix.removesuffix('.')}; {_lower(texts.suppress)}", words)
+
+
+def _lower(sentence: str) -> str:
+    """A sentence as the second half of one: ``If it ...`` -> ``if it ...`` (not ``API ...``)."""
+    if len(sentence) > 1 and sentence[0].isupper() and sentence[1].islower():
+        return sentence[0].lower() + sentence[1:]
+    return sentence
 
 
 def situations(finding: Finding) -> list[str]:

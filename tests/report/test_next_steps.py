@@ -73,9 +73,10 @@ def test_the_words_come_from_the_catalogue() -> None:
         finding = Finding(rule_id, entry.category, Severity.HIGH, origin, "m")
         texts = known.texts(rule_id, entry.category)
         step = next_step(finding)
-        assert step.startswith(known.fill(texts.fix, {"rule": rule_id, "title": entry.title,
-                                                      "exclude": known.exclude["npm"]})), rule_id
-        assert step.endswith(known.fill(texts.suppress, {"rule": rule_id, "title": entry.title})), rule_id
+        fix = known.fill(texts.fix, {"rule": rule_id, "title": entry.title, "exclude": known.exclude["npm"]})
+        suppress = known.fill(texts.suppress, {"rule": rule_id, "title": entry.title})
+        # One sentence: the fix, then how to suppress it.
+        assert step == f"{fix.removesuffix('.')}; {suppress[0].lower()}{suppress[1:]}", rule_id
     # A family's text beats the category default: a private key is not "rotated at the provider".
     key = next_step(Finding("private-key.rsa", Category.CREDENTIAL, Severity.HIGH, origin, "m"))
     assert "new key pair" in key and "provider" not in key

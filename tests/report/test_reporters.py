@@ -52,7 +52,8 @@ TOKEN = github_token(seed=200)
 CODENAME = b"Capybara"
 PRIVATE_IP = b"10.0.0.1"
 JWT = b"eyJhbGciOi.eyJ.sig"
-ALL_SECRETS = (TOKEN.encode(), CODENAME, PRIVATE_IP, JWT)
+# Redaction hides secrets, not context: a configured codename and a private address are shown.
+SECRETS = (TOKEN.encode(), JWT)
 
 APP = Origin(("dist/app-1.0.0.tgz",))
 WHEEL = Origin(("/srv/build/dist/widget-2.0.0-py3-none-any.whl",))
@@ -180,11 +181,11 @@ def test_golden(fmt: str, case: str, in_tmp: Path, update_golden: bool) -> None:
 def test_secrets_redacted_unless_asked(fmt: str, in_tmp: Path) -> None:
     for verdict in (basic_verdict(), _npm_scan(in_tmp)):
         redacted = render(fmt, verdict).encode()
-        assert [s for s in ALL_SECRETS if s in redacted] == []
+        assert [s for s in SECRETS if s in redacted] == []
         # The blocking token is shown by every format once redaction is off.
         assert TOKEN.encode() in render(fmt, verdict, redact=False).encode()
     revealed = render(fmt, basic_verdict(), redact=False).encode()
-    assert CODENAME in revealed
+    assert CODENAME in revealed and CODENAME in render(fmt, basic_verdict()).encode()
 
 
 def _every_member() -> Verdict:
@@ -333,15 +334,18 @@ def test_absolute_paths_under_the_working_directory_become_relative(in_tmp: Path
 
 def test_github_annotations(in_tmp: Path) -> None:
     lines = render("github", basic_verdict()).splitlines()
-    assert lines == [
+    findings = [line for line in lines if "title=leakguard" not in line and not line.startswith("::notice::")]
+    # Each finding's next step is a second line of its message (%0A), from the rule catalogue.
+    assert all(line.count("%0A") == 1 and "%0ANext: " in line for line in findings)
+    assert [line.split("%0ANext: ")[0] for line in lines] == [
         "::error file=dist/app-1.0.0.tgz/package/cli.js.map,title=source-map.embedded-sources::"
         "package/cli.js.map embeds 3 first-party source files (1.2 kB) from ../src/ that are not shipped",
         "::error file=dist/app-1.0.0.tgz/package/cli.js.map/../src/config.ts,line=12,col=18,title=github.pat-classic::"
         "GitHub personal access token (classic): ghp_…(40)",
         "::error file=src/app/models.py,line=3,col=1,title=codename.capybara::"
-        "Unreleased codename | with, commas: and %25: Ca…(8)",
+        "Unreleased codename | with, commas: and %25: Capybara",
         "::notice file=srv/build/dist/widget-2.0.0-py3-none-any.whl/widget/net.py,line=1,col=5,"
-        "title=endpoint.private-ip-url::URL to a private address: 10…(8)",
+        "title=endpoint.private-ip-url::URL to a private address: 10.0.0.1",
         "::notice file=dist/app-1.0.0.tgz/package/lib/b.js,title=source-map.dangling-url::"
         "sourceMappingURL points at package/lib/b.js.map, which is not in the package",
         "::warning file=dist/app-1.0.0.tgz,title=policy.growth::unpacked size grew +120%25",
@@ -361,8 +365,10 @@ def test_github_annotations_cannot_inject_commands() -> None:
     [line, verdict_line] = github.render(Verdict(blocking=(finding,), reported=(), problems=())).splitlines()
     # Control characters are written as visible escapes (report/safe.py), so CR and LF never
     # reach the runner; % : , are escaped as the runner's ActionCommand reads them.
-    assert line == ("::error file=a.tgz/x\\n%3A%3Aadd-mask%3A%3Ay%2Ctitle=z,title=r.1::"
-                    "50%25 done\\r\\n::stop-commands::t")
+    message, step = line.split("%0ANext: ")
+    assert message == ("::error file=a.tgz/x\\n%3A%3Aadd-mask%3A%3Ay%2Ctitle=z,title=r.1::"
+                       "50%25 done\\r\\n::stop-commands::t")
+    assert "%0A" not in step and "\n" not in step
     assert verdict_line == "::notice::leakguard verdict: fail: 1 blocking finding at high or above, 0 below"
 
 
@@ -370,7 +376,7 @@ def test_markdown_headings_and_escaping(in_tmp: Path) -> None:
     output = render("markdown", basic_verdict())
     assert output.startswith("## ⚠️ leakguard: ERROR\n")
     rows = [line for line in output.splitlines() if line.startswith("| ")]
-    assert rows[0] == "| severity | blocking | rule | location | message |"
+    assert rows[0] == "| severity | blocking | rule | location | message | next step |"
     # Blocking first, then reported worst first, then suppressed.
     assert [row.split(" | ")[2] for row in rows[1:]] == [
         "`source-map.embedded-sources`", "`github.pat-classic`", "`codename.capybara`", "`policy.growth`",
@@ -378,12 +384,14 @@ def test_markdown_headings_and_escaping(in_tmp: Path) -> None:
     dotenv = next(row for row in rows if "file.dotenv" in row)
     assert dotenv == (
         "| medium | no | `file.dotenv` | ``dist/app-1.0.0.tgz!/package/conf `prod`\\|copy #1, 100%:a.env`` "
-        "| \\*.env\\* file \\<ships\\> |"
+        "| \\*.env\\* file \\<ships\\> | Add it to .npmignore, or leave it out of `files` in package.json; if it held "
+        "credentials, rotate them; if it ships on purpose, add an `allow` entry for its path with the reason, or "
+        "`disable = [\"file.dotenv\"]`. |"
     )
     assert (
         "| high | yes | `codename.capybara` | `src/app/models.py:3:1` | Unreleased codename \\| with, commas: and %: "
-        "`Ca…(8)` |"
-    ) in rows
+        "`Capybara` |"
+    ) in [row.rsplit(" | ", 1)[0] + " |" for row in rows]
     assert "`srv/build/dist/widget-2.0.0-py3-none-any.whl!/widget/net.py:1:5`" in output
     assert "- `dist/app-1.0.0.tgz!/package/secret.zip`: encrypted member, cannot be scanned" in output
     assert "node_modules" not in output  # left out by policy: not news to the reader
