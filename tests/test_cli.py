@@ -156,7 +156,7 @@ def test_rules_commands(cli_in) -> None:  # type: ignore[no-untyped-def]
     assert result.stdout.strip().splitlines()[-1].endswith(" 0 problems")
     listing = json.loads(cli_in("rules", "list", "--format", "json").stdout)
     assert "github.pat-classic" in {r["id"] for r in listing}
-    shown = json.loads(cli_in("rules", "show", "github.pat-classic").stdout)
+    shown = json.loads(cli_in("rules", "show", "github.pat-classic", "--format", "json").stdout)
     assert shown["validator"] == "github-checksum" and shown["references"]
     missing = cli_in("rules", "show", "no.such-rule")
     assert missing.returncode == 2 and "no rule with id" in missing.stderr

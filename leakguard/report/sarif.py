@@ -169,6 +169,7 @@ def _result(finding: Finding, rule_index: int, blocking: bool, redact: bool) -> 
             "severity": finding.severity.label,
             "blocking": blocking,
             "carried_over": finding.carried_over,
+            "next_step": next_step(finding),  # this finding's own (help: the rule's first finding's)
         },
     }
     if finding.related:  # the maps one finding stands for, each where it is

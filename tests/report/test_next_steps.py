@@ -110,6 +110,7 @@ def test_every_format_carries_the_next_step(tmp_path: Path) -> None:
     sarif = json.loads((tmp_path / "r.sarif").read_text())
     page = html.unescape(re.sub(r"</?code>", "`", (tmp_path / "r.html").read_text()))
     helps = {r["id"]: r["help"]["text"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert {r["ruleId"]: r["properties"]["next_step"] for r in sarif["runs"][0]["results"]} == steps
     for rule, step in steps.items():
         assert helps[rule] == step
         # Markdown keeps code spans as code spans; compare the words.
@@ -124,3 +125,20 @@ def test_a_wheel_is_told_about_the_wheel(tmp_path: Path) -> None:
     result = run_cli("scan", "-v", "app-1.0.0-py3-none-any.whl", cwd=tmp_path)
     step = next(line for line in result.stdout.splitlines() if line.strip().startswith("next: "))
     assert "Exclude it from the wheel" in step, result.stdout
+
+
+def test_readme_shows_every_format_with_an_example() -> None:
+    from leakguard.report import REPORTERS
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    for fmt in REPORTERS:
+        heading = f"\n#### `{fmt}`\n"
+        assert heading in readme, fmt
+        section = readme.split(heading, 1)[1].split("\n#### ", 1)[0].split("\n### ", 1)[0]
+        assert "\n```" in section and "leakguard scan" in section, fmt
+    # The examples are what the CLI prints today.
+    quiet = run_cli("scan", "-q", "examples/leaky-widget-1.0.0.tgz", cwd=ROOT)
+    assert f"$ leakguard scan -q examples/leaky-widget-1.0.0.tgz\n{quiet.stdout}```" in readme
+    shown = run_cli("rules", "show", "walk.limit", cwd=ROOT)
+    assert f"$ leakguard rules show walk.limit\n{shown.stdout}```" in readme

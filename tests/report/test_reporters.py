@@ -37,7 +37,7 @@ from leakguard.model import (
     Verdict,
 )
 from leakguard.policy.config import Config
-from leakguard.report import REPORTERS, github, markdown, sarif
+from leakguard.report import REPORTERS, advice, github, markdown, sarif
 from tests.conftest import ROOT
 from tests.helpers.archives import npm_tarball, source_map, write
 from tests.helpers.tokens import github_token
@@ -262,6 +262,7 @@ def test_sarif_for_code_scanning(in_tmp: Path) -> None:
     assert cred["properties"] == {
         "leakguard/chain": ["dist/app-1.0.0.tgz", "package/cli.js.map", "../src/config.ts"],
         "category": "credential", "severity": "critical", "blocking": True, "carried_over": False,
+        "next_step": advice.next_step(verdict.blocking[1]),
     }
     assert cred["partialFingerprints"] == {"leakguard/v1": verdict.blocking[1].fingerprint}
     assert "suppressions" not in cred
