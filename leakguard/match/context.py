@@ -10,8 +10,10 @@ window never ends inside one. A long line (minified code, a map's one JSON line)
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from leakguard.model import Finding
 from leakguard.redact import shown
@@ -23,34 +25,71 @@ ELLIPSIS = "…"
 _USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@\"'<>`]+@")
 
 
-def around(finding: Finding, data: bytes, offset: int = 0, others: Sequence[Finding] = ()
+@dataclass(frozen=True, slots=True)
+class Values:
+    """The matched values of one piece of bytes, by position, so that each finding's context finds
+    its neighbours without looking at all of them (a minified line may hold thousands)."""
+
+    spans: tuple[tuple[int, int, Finding], ...]  # (start, end, finding), sorted by start
+    starts: tuple[int, ...]
+    long: tuple[tuple[int, int, Finding], ...]  # values longer than LONG: checked against every window
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding], offset: int) -> Values:
+        """The values among ``findings`` (their spans made relative to ``offset``)."""
+        spans = sorted(((f.span.start - offset, f.span.end - offset, f) for f in findings
+                        if f.span is not None and f.secret is not None), key=lambda t: (t[0], t[1]))
+        return cls(tuple(spans), tuple(t[0] for t in spans), tuple(t for t in spans if t[1] - t[0] > LONG))
+
+    def near(self, lo: int, hi: int) -> list[tuple[int, int, Finding]]:
+        """The values that overlap ``[lo, hi)``."""
+        first = bisect.bisect_left(self.starts, lo - LONG)
+        last = bisect.bisect_left(self.starts, hi)
+        found = {id(t[2]): t for t in (*self.spans[first:last], *self.long) if t[0] < hi and t[1] > lo}
+        return sorted(found.values(), key=lambda t: (t[0], t[1]))
+
+
+LONG = 4096  # a value longer than this (a key block) is checked against every window
+
+
+def _line(data: bytes, start: int, end: int) -> tuple[int, int]:
+    """Where the line around ``[start, end)`` starts and ends, looking at most ``MAX_LINE`` bytes
+    either way (-1: further than that, a long line: the cost of a finding stays bounded)."""
+    bound = max(0, start - MAX_LINE)
+    newline = data.rfind(b"\n", bound, start)
+    line_start = newline + 1 if newline >= 0 else (0 if bound == 0 else -1)
+    top = min(len(data), end + MAX_LINE)
+    newline = data.find(b"\n", end, top)
+    line_end = newline if newline >= 0 else (len(data) if top == len(data) else -1)
+    return line_start, line_end
+
+
+def around(finding: Finding, data: bytes, offset: int = 0, values: Values | None = None
            ) -> tuple[str, str] | None:
     """``(before, after)``: the text beside the finding's value on its line in ``data`` (whose
-    first byte is at member offset ``offset``), other values on it redacted; None without a span."""
+    first byte is at member offset ``offset``), the other ``values`` on it redacted; None without a
+    span."""
     span = finding.span
     if span is None or finding.secret is None:
         return None
     start, end = span.start - offset, span.end - offset
     if not 0 <= start <= end <= len(data):
         return None
-    line_start = data.rfind(b"\n", 0, start) + 1
-    line_end = data.find(b"\n", end)
-    line_end = len(data) if line_end == -1 else line_end
-    lo, hi = line_start, line_end
-    if line_end - line_start > MAX_LINE:
-        lo, hi = max(line_start, start - REACH), min(line_end, end + REACH)
-    spans = sorted((f.span.start - offset, f.span.end - offset, f) for f in others
-                   if f is not finding and f.span is not None and f.secret is not None)
-    for other_start, other_end, _ in spans:  # a window never ends inside another value
+    line_start, line_end = _line(data, start, end)
+    if line_start < 0 or line_end < 0 or line_end - line_start > MAX_LINE:
+        lo = max(line_start, start - REACH, 0)
+        hi = min(len(data) if line_end < 0 else line_end, end + REACH)
+    else:
+        lo, hi = line_start, line_end
+    others = [t for t in (values.near(lo, hi) if values is not None else []) if t[2] is not finding]
+    for other_start, other_end, _ in others:  # a window never ends inside another value
         if other_start < lo < other_end:
             lo = other_end
         if other_start < hi < other_end:
             hi = other_start
-    inside = [(s, e, f) for s, e, f in spans if lo <= s and e <= hi and (e <= start or s >= end)]
-    before = _text(data, lo, start, inside)
-    after = _text(data, end, hi, inside)
-    before = (ELLIPSIS if lo > line_start else "") + before.lstrip()
-    after = after.rstrip("\r \t") + (ELLIPSIS if hi < line_end else "")
+    inside = [(s, e, f) for s, e, f in others if lo <= s and e <= hi and (e <= start or s >= end)]
+    before = (ELLIPSIS if lo > line_start else "") + _text(data, lo, start, inside).lstrip()
+    after = _text(data, end, hi, inside).rstrip("\r \t") + (ELLIPSIS if line_end < 0 or hi < line_end else "")
     before, after = _USERINFO.sub(r"\1…@", before), _USERINFO.sub(r"\1…@", after)
     value = finding.secret.reveal().decode("utf-8", "replace")
     if len(value) >= 4:  # the same value again on the line, unmatched: never shown

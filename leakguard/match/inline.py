@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from leakguard.match import context
 from leakguard.model import Finding, InlineAllow
@@ -36,19 +36,20 @@ def directives(data: bytes, start: int, end: int) -> tuple[InlineAllow, ...]:
     return tuple(found)
 
 
-def annotate(finding: Finding, data: bytes, offset: int = 0, others: Sequence[Finding] = ()) -> Finding:
+def annotate(finding: Finding, data: bytes, offset: int = 0, values: context.Values | None = None) -> Finding:
     """``finding`` with what its line in ``data`` (whose first byte is at member offset ``offset``)
-    says about it: the allow comments on it, and its context (``others``: the findings of the same
+    says about it: the allow comments on it, and its context (``values``: the findings of the same
     bytes, whose values the context must not show either)."""
     span = finding.span
     if span is None:
         return finding
     found = tuple(dataclasses.replace(a, at=a.at + offset)
                   for a in directives(data, span.start - offset, span.end - offset))
-    return dataclasses.replace(finding, allows=found, context=context.around(finding, data, offset, others))
+    return dataclasses.replace(finding, allows=found, context=context.around(finding, data, offset, values))
 
 
 def annotated(findings: Iterable[Finding], data: bytes, offset: int = 0) -> list[Finding]:
     """``annotate`` for every finding of the same bytes."""
     found = list(findings)
-    return [annotate(f, data, offset, found) for f in found]
+    values = context.Values.of(found, offset)
+    return [annotate(f, data, offset, values) for f in found]

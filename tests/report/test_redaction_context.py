@@ -96,3 +96,12 @@ def test_both_engines_give_the_same_report(tmp_path: Path) -> None:
         doc["summary"].pop("seconds")
         reports.append(doc)
     assert reports[0] == reports[1]
+
+
+def test_context_of_a_minified_line_is_a_window(tmp_path: Path) -> None:
+    filler = "a=1;" * 50_000
+    (tmp_path / "bundle.min.js").write_text(f'{filler}var t="{TOKEN}";{filler}\n')
+    result = run_cli("scan", "--context", "bundle.min.js", cwd=tmp_path)
+    [context] = [line.strip() for line in result.stdout.splitlines() if "context: " in line]
+    assert context.startswith("context: …") and context.endswith("…") and 'var t="ghp_…(40)";' in context
+    assert len(context) < 160 and TOKEN not in result.stdout
