@@ -119,7 +119,7 @@ def test_webpack_sources_and_internals(tmp_path: Path) -> None:
     ]
     path = write(tmp_path, "w.tgz", npm_tarball({"main.js.map": source_map(sources)}, license="MIT"))
     [finding] = scan([str(path)], Config()).blocking
-    assert finding.message.startswith("package/main.js.map embeds 1 first-party source files (6 B) from ./src/")
+    assert finding.message.startswith("package/main.js.map embeds 1 first-party source file (6 B) from ./src/")
 
 
 def test_source_root_is_prefixed(tmp_path: Path) -> None:
