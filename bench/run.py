@@ -127,7 +127,7 @@ def entries(detector, origin, depth, literals):
     sizes = {}
     for section, index, _, literal in literals:
         data = sourcemap.decode_entry(literal)
-        sizes[(section, index)] = len(data)
+        sizes[(section, index)] = (len(data), "")
         detector.matcher.prescan(data)
     return NONE, sizes
 def text(detector, blob, prepared=None, *, path=True):

@@ -502,6 +502,7 @@ def rules_check(engine: str) -> None:
 def _rule_doc(rule: Any) -> dict[str, Any]:
     return {
         "id": rule.id,
+        "family": rule.family,
         "title": rule.title,
         "category": rule.category.value,
         "severity": rule.severity.label,

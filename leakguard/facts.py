@@ -12,6 +12,8 @@ from typing import Any
 
 from leakguard.model import ArtifactEnd, Finding, Origin, Problem, Source, Stats, Unscanned
 
+Measure = tuple[int, str]  # a decoded entry's size in bytes, and its sha256
+
 
 @dataclass(frozen=True, slots=True)
 class Embedded:
@@ -22,6 +24,7 @@ class Embedded:
     resolved: str
     first_party: bool
     size: int
+    digest: str = ""  # sha256 of the decoded content: whether the package ships it as a file
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +70,10 @@ class Facts:
     unscanned: tuple[Unscanned, ...] = ()
     # The npm manifest (package/package.json) as parsed JSON, when this blob was it.
     manifest: dict[str, Any] | None = None
-    # Decoded sizes of the entries of a map analyzed in parts: (map origin, entry number, bytes).
-    sizes: tuple[tuple[Origin, int, int], ...] = ()
+    # The entries of a map analyzed in parts: (map origin, entry number, (decoded bytes, sha256)).
+    sizes: tuple[tuple[Origin, int, Measure], ...] = ()
+    # sha256 of the top-level members that could be sources: what "shipped as files" is judged by.
+    digests: tuple[str, ...] = ()
 
     def __add__(self, other: Facts) -> Facts:
         return Facts.join((self, other))
@@ -84,7 +89,8 @@ class Facts:
             tuple(f for p in items for f in p.findings), tuple(m for p in items for m in p.maps),
             tuple(x for p in items for x in p.links), tuple(n for p in items for n in p.names),
             tuple(x for p in items for x in p.problems), tuple(u for p in items for u in p.unscanned),
-            manifests[-1] if manifests else None, tuple(s for p in items for s in p.sizes))
+            manifests[-1] if manifests else None, tuple(s for p in items for s in p.sizes),
+            tuple(d for p in items for d in p.digests))
 
 
 NONE = Facts()
@@ -101,3 +107,6 @@ class ArtifactResult:
     problems: tuple[Problem, ...]
     unscanned: tuple[Unscanned, ...]
     stats: Stats
+    # Every member read (nested archives' members and map entries included) with its unpacked
+    # size, as (origin chain, bytes): what the release holds, for pictures of it (the HTML report).
+    layout: tuple[tuple[tuple[str, ...], int], ...] = ()

@@ -352,6 +352,8 @@ class Verdict:
     stats: Stats = field(default_factory=Stats)
     suppressed: tuple[Finding, ...] = ()
     diffs: tuple[ReleaseDiff, ...] = ()
+    # Every member read, as (origin chain, unpacked bytes): see ArtifactResult.layout.
+    layout: tuple[tuple[tuple[str, ...], int], ...] = ()
 
     @property
     def exit_code(self) -> ExitCode:
@@ -445,3 +447,9 @@ class Rule:
     # A match alone shows the credential is real, not a test value: a live-mode prefix
     # (``sk_live_``), a key pair. Such a finding is never lowered as a fixture.
     proves_real: bool = False
+
+    @property
+    def family(self) -> str:
+        """The provider family or format the rule belongs to: its id's first part (``github.pat``
+        -> ``github``), as rule ids are ``<family>.<kind>``."""
+        return self.id.split(".", 1)[0]

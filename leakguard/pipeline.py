@@ -23,7 +23,7 @@ from typing import IO
 
 from leakguard.errors import ScanError
 from leakguard.execute import Executor, Serial
-from leakguard.facts import ArtifactResult, Embedded, Facts, MapSummary
+from leakguard.facts import ArtifactResult, Embedded, Facts, MapSummary, Measure
 from leakguard.match import analyzers, content, maps, sourcemap
 from leakguard.match.detector import Detector
 from leakguard.model import ArtifactEnd, Blob, Finding, Origin, Problem, Source, Stats, Unscanned
@@ -115,6 +115,7 @@ class Plan:
         self.split = split  # share out large maps: only worth it when workers run in parallel
         self.end: ArtifactEnd | None = None
         self.scanned = 0
+        self.sizes: dict[tuple[str, ...], int] = {}  # bytes read per member (a large one in pieces)
 
     def tasks(self, events: Iterator[object]) -> Iterator[Task]:
         """Tasks in walk order."""
@@ -125,7 +126,9 @@ class Plan:
                 self.end = event
                 continue
             if isinstance(event, Blob):
-                self.scanned += len(event.data) if event.scan_to is None else event.scan_to - event.scan_from
+                read = (len(event.data) if event.scan_to is None else event.scan_to) - event.scan_from
+                self.scanned += read
+                self.sizes[event.origin.chain] = self.sizes.get(event.origin.chain, 0) + read
                 if len(event.data) >= ALONE_BYTES:
                     if batch:
                         yield Batch(tuple(batch), weight)
@@ -174,7 +177,8 @@ class Fold:
         self.findings: list[Finding] = []
         self.parts: list[Facts] = []
         self._seen: set[tuple[str, str]] = set()
-        self._sizes: dict[tuple[Origin, int], int] = {}
+        self._sizes: dict[tuple[Origin, int], Measure] = {}
+        self._digests: set[str] = set()
 
     def add(self, facts: Facts) -> None:
         """Take one task's facts (tasks arrive in walk order)."""
@@ -184,17 +188,21 @@ class Fold:
                 self._seen.add(name.key)
                 self.findings.append(name.finding)
         self._sizes.update(((origin, number), size) for origin, number, size in facts.sizes)
+        self._digests.update(facts.digests)
         if facts.maps or facts.links or facts.problems or facts.unscanned or facts.manifest is not None:
-            self.parts.append(replace(facts, findings=(), names=(), sizes=()))
+            self.parts.append(replace(facts, findings=(), names=(), sizes=(), digests=()))
 
-    def finish(self, end: ArtifactEnd, detector: Detector, source: Source, stats: Stats) -> ArtifactResult:
+    def finish(self, end: ArtifactEnd, detector: Detector, source: Source, stats: Stats,
+               sizes: dict[tuple[str, ...], int]) -> ArtifactResult:
         """Add what needs the whole artifact, and the result."""
         rest = Facts.join(self.parts)
         findings = self.findings
         findings.extend(detector.files.finish(end.paths, end.artifact, rest.manifest))
         shipped = maps.Shipped(end.paths)
-        for summary in rest.maps:
-            findings.append(maps.map_finding(self._sized(summary), shipped))
+        layout = dict(sizes)
+        for summary in map(self._sized, rest.maps):
+            findings.append(maps.map_finding(summary, shipped, frozenset(self._digests)))
+            layout.update(((*summary.origin.chain, e.source), e.size) for e in summary.embedded)
         seen: set[tuple[str, str]] = set()
         for link in rest.links:
             key = (str(link.origin), link.target)
@@ -205,14 +213,16 @@ class Fold:
         identity = end.artifact.identity
         if identity:  # fingerprints name the package, not the file it came in
             findings = [replace(f, package=identity) for f in findings]
-        return ArtifactResult(source, end, tuple(findings), rest.problems, rest.unscanned, stats)
+        return ArtifactResult(source, end, tuple(findings), rest.problems, rest.unscanned, stats,
+                              tuple(layout.items()))
 
     def _sized(self, summary: MapSummary) -> MapSummary:
         """A map analyzed in parts gets its entries' sizes from the parts."""
         if not any(e.size < 0 for e in summary.embedded):
             return summary
-        embedded = tuple(replace(e, size=self._sizes[(summary.origin, n)]) if e.size < 0 else e
-                         for n, e in enumerate(summary.embedded))
+        measured = [self._sizes.get((summary.origin, n)) for n in range(len(summary.embedded))]
+        embedded = tuple(replace(e, size=m[0], digest=m[1]) if e.size < 0 and m is not None else e
+                         for e, m in zip(summary.embedded, measured, strict=True))
         return replace(summary, embedded=embedded)
 
 
@@ -238,4 +248,4 @@ def scan_artifact(source: str | Source, config: Config, *, detector: Detector | 
     end = plan.end
     stats = Stats(artifacts=1, members=end.artifact.members, bytes_scanned=plan.scanned,
                   seconds=time.monotonic() - started)
-    return fold.finish(end, detector, source, stats)
+    return fold.finish(end, detector, source, stats, plan.sizes)

@@ -10,10 +10,11 @@ A new analyzer is one function here and one line in ``ANALYZERS``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from leakguard.facts import NONE, Facts
+from leakguard.facts import NONE, Facts, Measure
 from leakguard.match import content, inline, maps, sourcemap
 from leakguard.match.detector import Detector
 from leakguard.match.files import npm_manifest
@@ -40,7 +41,21 @@ def member_files(detector: Detector, blob: Blob, prepared: content.Prepared) -> 
     if blob.derived or blob.offset != 0:
         return Step()
     manifest = npm_manifest(blob.data) if blob.origin.chain[1:] in MANIFESTS else None
-    return Step(Facts(findings=tuple(detector.files.member(blob.origin, blob.data)), manifest=manifest))
+    digests = (hashlib.sha256(blob.data).hexdigest(),) if _may_be_source(blob) else ()
+    return Step(Facts(findings=tuple(detector.files.member(blob.origin, blob.data)), manifest=manifest,
+                      digests=digests))
+
+
+# A member larger than this is no source file a map embeds (maps' largest entries are bundles of a
+# few MB); it is not hashed.
+SOURCE_BYTES = 16 * 1024 * 1024
+
+
+def _may_be_source(blob: Blob) -> bool:
+    """A top-level text member, whose content a map may embed: hashed to tell embedded sources the
+    package ships anyway (by content, under any path) from hidden ones."""
+    return (len(blob.origin.chain) == 2 and blob.whole and len(blob.data) <= SOURCE_BYTES
+            and b"\x00" not in blob.data[:8192])
 
 
 def source_map(detector: Detector, blob: Blob, prepared: content.Prepared) -> Step:
@@ -71,18 +86,18 @@ Literal = tuple[int, int, str, bytes]  # (section, index, name, the entry's JSON
 
 
 def entries(detector: Detector, origin: Origin, depth: int, literals: Iterable[Literal]
-            ) -> tuple[Facts, dict[tuple[int, int], int]]:
+            ) -> tuple[Facts, dict[tuple[int, int], Measure]]:
     """sourcesContent entries, each decoded and analyzed as the file it was (located at its original
-    path); with the decoded size of each, for the map's summary."""
+    path); with the decoded size and digest of each, for the map's summary."""
     items = list(literals)
     named = content.named(detector, [name for _, _, name, _ in items])
-    out = NONE
-    sizes: dict[tuple[int, int], int] = {}
+    found: list[Facts] = []
+    sizes: dict[tuple[int, int], Measure] = {}
     for section, index, name, literal in items:
         data = sourcemap.decode_entry(literal)
-        sizes[(section, index)] = len(data)
-        out += content.text(detector, Blob(origin.child(name), data, depth, derived=True), path=name in named)
-    return out, sizes
+        sizes[(section, index)] = (len(data), hashlib.sha256(data).hexdigest())
+        found.append(content.text(detector, Blob(origin.child(name), data, depth, derived=True), path=name in named))
+    return Facts.join(found), sizes
 
 
 def skeleton(detector: Detector, blob: Blob, parsed: SourceMap) -> Facts:

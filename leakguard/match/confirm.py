@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from leakguard.match.placeholders import is_placeholder
-from leakguard.match.validators import STRONG_VALIDATORS, VALIDATORS, shannon_entropy
+from leakguard.match.validators import STRONG_VALIDATORS, VALIDATORS, WHOLE_MATCH_VALIDATORS, shannon_entropy
 from leakguard.model import Category, LazyPattern, Rule
 
 
@@ -26,14 +26,17 @@ def merge_windows(starts: Iterable[int], keyword_len: int, window: int, size: in
     return merged
 
 
-def accept(rule: Rule, secret: bytes) -> bool:
-    """Does a regex match survive the shared filters and the rule's own checks?"""
+def accept(rule: Rule, secret: bytes, whole: bytes = b"") -> bool:
+    """Does a regex match survive the shared filters and the rule's own checks? ``whole`` is the
+    regex's whole match, for the validators that judge it (``WHOLE_MATCH_VALIDATORS``)."""
     # Placeholders are a credential notion: a codename or hostname is what it is.
     if rule.category is Category.CREDENTIAL and rule.validator not in STRONG_VALIDATORS and is_placeholder(secret):
         return False
     if rule.min_entropy is not None and shannon_entropy(secret) < rule.min_entropy:
         return False
-    return rule.validator is None or VALIDATORS[rule.validator](secret)
+    if rule.validator is None:
+        return True
+    return VALIDATORS[rule.validator](whole if rule.validator in WHOLE_MATCH_VALIDATORS else secret)
 
 
 def confirm_at(rule: Rule, data: bytes, starts: Iterable[int]) -> Iterator[tuple[int, int, bytes]]:
@@ -52,7 +55,7 @@ def confirm_at(rule: Rule, data: bytes, starts: Iterable[int]) -> Iterator[tuple
             continue
         seen.add(span)
         secret = data[span[0] : span[1]]
-        if accept(rule, secret):
+        if accept(rule, secret, match.group()):
             yield span[0], span[1], secret
 
 
@@ -66,5 +69,5 @@ def confirm(rule: Rule, data: bytes, windows: Iterable[tuple[int, int]]) -> Iter
                 continue
             seen.add((start, end))
             secret = data[start:end]
-            if accept(rule, secret):
+            if accept(rule, secret, match.group()):
                 yield start, end, secret

@@ -97,7 +97,8 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 
 def domain_rules(domains: Iterable[str], *, source: str = "config") -> tuple[Rule, ...]:
     """One rule per internal domain: the domain itself and its subdomains, never look-alikes such
-    as ``corp.example.com.evil.net`` or ``notcorp.example.com`` (severity medium)."""
+    as ``corp.example.com.evil.net`` or ``notcorp.example.com``. Severity high, as a configured
+    codename: the user said the domain is internal, so shipping it is a leak."""
     rules = []
     for raw in domains:
         domain = raw.strip().lower().strip(".")
@@ -108,5 +109,5 @@ def domain_rules(domains: Iterable[str], *, source: str = "config") -> tuple[Rul
             rf"(?<![A-Za-z0-9.-])((?:{_LABEL}\.)*(?i:{body}))(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
         ).encode()
         rules.append(_rule(f"endpoint.domain.{_slug(domain)}", f"Host under internal domain {domain}",
-                           Category.INTERNAL_ENDPOINT, Severity.MEDIUM, domain.encode(), pattern))
+                           Category.INTERNAL_ENDPOINT, Severity.HIGH, domain.encode(), pattern))
     return tuple(rules)

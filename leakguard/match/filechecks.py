@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from leakguard.match.placeholders import is_placeholder
+from leakguard.match.validators import pem_private_key, putty_private_key
 from leakguard.model import human_size
 
 # Content checks read at most this much of a member: every marker they look for sits in the head
@@ -34,12 +35,7 @@ def _env_value(raw: bytes) -> bytes:
 def _set_values(data: bytes) -> list[str]:
     """Names of the keys whose value is set: not empty, not a placeholder (``is_placeholder``:
     ``<your-key>``, ``${VAR}``, ``changeme``...), and not a short number (a port or a timeout)."""
-    names: list[str] = []
-    for match in _ENV_LINE.finditer(data[:HEAD]):
-        value = _env_value(match.group(2))
-        if value and not is_placeholder(value) and not _SMALL_NUMBER.match(value):
-            names.append(match.group(1).decode("ascii"))
-    return names
+    return [name.decode("ascii") for name, _ in _values(data)]
 
 
 def _names(names: list[str]) -> str:
@@ -47,12 +43,48 @@ def _names(names: list[str]) -> str:
     return shown + (", ..." if len(names) > 3 else "")
 
 
+# Key names that say the value is a secret, whatever it looks like.
+_SECRET_NAME = re.compile(rb"(?i)secret|token|passw|pwd|key|auth|credential|private|session|cookie|dsn|database_url")
+_URL_PASSWORD = re.compile(rb"://[^/\s:@]+:[^/\s@]+@")
+
+
+def _toy(name: bytes, value: bytes) -> bool:
+    """A value that guards nothing: under a key name that does not say secret, short (12 bytes at
+    most), a number, a boolean or a plain lower-case word (``env``, ``1``, ``true``, ``development``),
+    and no URL with a password."""
+    if _SECRET_NAME.search(name) or _URL_PASSWORD.search(value):
+        return False
+    return len(value) <= 12 and re.fullmatch(rb"[0-9]+|[a-z][a-z0-9._-]*|[A-Z][a-z]+", value) is not None
+
+
+def _values(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(name, value) of the lines that set a value (see ``_set_values``)."""
+    found = []
+    for match in _ENV_LINE.finditer(data[:HEAD]):
+        value = _env_value(match.group(2))
+        if value and not is_placeholder(value) and not _SMALL_NUMBER.match(value):
+            found.append((match.group(1), value))
+    return found
+
+
 def env_file(data: bytes) -> str | None:
-    """Always a finding (a .env should not ship at all); the detail counts the values it sets."""
+    """A .env that sets a value that is not a toy (it should not ship at all); the detail counts
+    them. One that only sets toy values is ``env_toy``'s."""
     names = _set_values(data)
     if not names:
         return "no values set"
+    if all(_toy(name, value) for name, value in _values(data)):
+        return None
     return f"{len(names)} value{'s' if len(names) != 1 else ''}: {_names(names)}"
+
+
+def env_toy(data: bytes) -> str | None:
+    """A .env whose values are all toys (``FOO=env``, ``DEBUG=1``): shipping it leaks nothing
+    (any credential in it is reported as one anyway)."""
+    values = _values(data)
+    if not values or not all(_toy(name, value) for name, value in values):
+        return None
+    return f"{len(values)} toy value{'s' if len(values) != 1 else ''}: {_names([n.decode('ascii') for n, _ in values])}"
 
 
 def env_values(data: bytes) -> str | None:
@@ -86,18 +118,17 @@ def _literal(value: bytes) -> bool:
 
 # RFC 7468 labels: PRIVATE KEY, RSA/EC/DSA/OPENSSH/ENCRYPTED PRIVATE KEY, PGP PRIVATE KEY BLOCK.
 _PEM_PRIVATE = re.compile(rb"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----")
-_BASE64_RUN = re.compile(rb"[A-Za-z0-9+/=]{16,}")
-_MIN_KEY_MATERIAL = 64  # base64 characters: a key body, not a "-----BEGIN PRIVATE KEY-----..." stub
 
 
 def private_key(data: bytes) -> str | None:
-    """A PEM private key block with key material in it, or a PuTTY key; certificates are fine."""
+    """A PEM private key block holding real key structure (``validators.pem_private_key``: a stub
+    or ``...`` is not a key), or a PuTTY key; certificates are fine."""
     for match in _PEM_PRIVATE.finditer(data[:HEAD]):
         end = data.find(b"-----END", match.end())
-        body = data[match.end() : end if end != -1 else match.end() + 8192]
-        if sum(len(run) for run in _BASE64_RUN.findall(body)) >= _MIN_KEY_MATERIAL:
+        block = data[match.start() : end + 64 if end != -1 else match.end() + 8192]
+        if pem_private_key(block):
             return f"{match.group(1).decode('ascii')} block"
-    if data.startswith(b"PuTTY-User-Key-File-") and b"Private-Lines:" in data[:HEAD]:
+    if data.startswith(b"PuTTY-User-Key-File-") and putty_private_key(data[:HEAD]):
         return "PuTTY private key"
     return None
 
@@ -223,6 +254,7 @@ def build_paths(data: bytes) -> str | None:
 
 CONTENT_CHECKS: dict[str, Callable[[bytes], str | None]] = {
     "env-file": env_file,
+    "env-toy": env_toy,
     "env-values": env_values,
     "npmrc-credentials": npmrc_credentials,
     "private-key": private_key,

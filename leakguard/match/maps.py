@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from leakguard.facts import Embedded, Link, MapSummary
+from leakguard.facts import Embedded, Link, MapSummary, Measure
 from leakguard.match.decode import places
 from leakguard.match.sourcemap import SourceMap
 from leakguard.model import Blob, Category, Finding, Origin, Severity, human_size
@@ -77,12 +77,12 @@ def places_of(parsed: SourceMap, origin: Origin, *, inline: bool) -> dict[tuple[
             for e in parsed.entries()}
 
 
-def summarize(parsed: SourceMap, origin: Origin, sizes: dict[tuple[int, int], int], *, inline: bool = False
+def summarize(parsed: SourceMap, origin: Origin, sizes: dict[tuple[int, int], Measure], *, inline: bool = False
               ) -> MapSummary:
-    """The map's summary, given each entry's decoded size (keyed by (section, index))."""
+    """The map's summary, given each entry's decoded size and digest (keyed by (section, index))."""
     where = places_of(parsed, origin, inline=inline)
     embedded = tuple(Embedded(e.name, where[(e.section, e.index)].resolved, where[(e.section, e.index)].first_party,
-                              sizes[(e.section, e.index)]) for e in parsed.entries())
+                              *sizes[(e.section, e.index)]) for e in parsed.entries())
     return MapSummary(origin, parsed.sources, embedded, inline)
 
 
@@ -114,35 +114,42 @@ class Shipped:
 EMBEDDED = "source-map.embedded-sources"
 
 
-def map_finding(summary: MapSummary, shipped: Shipped) -> Finding:
-    """One finding per map: what it embeds, and whether the package ships those sources as files.
+def map_finding(summary: MapSummary, shipped: Shipped, digests: frozenset[str] = frozenset()) -> Finding:
+    """One finding per map: what it embeds, and whether the package ships those sources as files
+    (the same content, by sha256, under any path: bundlers rename and move what they read).
 
     - ``source-map.embedded-sources``: first-party sources embedded and not shipped as files;
-    - ``source-map.shipped-sources``: embedded first-party sources that also ship as files;
+    - ``source-map.shipped-sources``: embedded first-party sources that all ship as files too;
     - ``source-map.third-party-sources``: third-party sources only; ``source-map.no-content``: none.
+
+    The evidence holds the numbers the policy weighs and aggregates: files, bytes, from where.
     """
     origin = summary.origin
     name = origin.inner if not summary.inline else f"the inline map in {origin.chain[-2]}"
     first = summary.first_party
-    hidden = [e for e in first if e.resolved not in shipped]
-    # No key: the fingerprint is rule + artifact (without version) + map path, so a baseline entry
-    # survives the map gaining or losing a file between releases.
+    hidden = [e for e in first if e.digest not in digests]
+    # No key: the fingerprint is rule + package + map path, so a baseline entry survives the map
+    # gaining or losing a file between releases.
     if hidden:
         size = sum(e.size for e in hidden)
         where = ", ".join(d for d, _ in Counter(_top_dir(e.source) for e in hidden).most_common(3))
         return Finding(EMBEDDED, Category.SOURCE_MAP, Severity.HIGH, origin,
                        f"{name} embeds {len(hidden):,} first-party source files ({human_size(size)}) from {where} "
-                       f"that are not shipped in the package")
+                       f"that are not shipped in the package",
+                       evidence=(("files", str(len(hidden))), ("bytes", str(size)), ("from", where)))
     if first:
         size = sum(e.size for e in first)
         return Finding("source-map.shipped-sources", Category.SOURCE_MAP, Severity.LOW, origin,
                        f"{name} embeds {len(first):,} first-party source files ({human_size(size)}) "
-                       f"that also ship as files")
+                       f"that also ship as files", evidence=(("files", str(len(first))), ("bytes", str(size))))
     if summary.embedded:
+        size = sum(e.size for e in summary.embedded)
         return Finding("source-map.third-party-sources", Category.SOURCE_MAP, Severity.LOW, origin,
-                       f"{name} embeds {len(summary.embedded):,} third-party source files only")
+                       f"{name} embeds {len(summary.embedded):,} third-party source files only",
+                       evidence=(("files", str(len(summary.embedded))), ("bytes", str(size))))
     return Finding("source-map.no-content", Category.SOURCE_MAP, Severity.LOW, origin,
-                   f"{name} is a source map of {summary.sources:,} sources without sourcesContent")
+                   f"{name} is a source map of {summary.sources:,} sources without sourcesContent",
+                   evidence=(("files", "0"), ("bytes", "0")))
 
 
 # -- links --------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 
+from leakguard.match import dburl, jwtclaims, keys, structure
+
 Validator = Callable[[bytes], bool]
 
 BASE62 = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -67,46 +69,60 @@ def _b64decode(text: bytes) -> bytes | None:
 _PEM_RE = re.compile(
     rb"-----BEGIN ([A-Z0-9 ]*?)-----(.*?)-----END \1-----", re.DOTALL
 )
+# The DER structure each PEM label must hold (RFC 7468 labels; keys.py parses them).
+_DER_KEYS: dict[bytes, Callable[[bytes], bool]] = {
+    b"RSA PRIVATE KEY": keys.pkcs1_rsa,
+    b"EC PRIVATE KEY": keys.sec1_ec,
+    b"DSA PRIVATE KEY": keys.openssl_dsa,
+    b"PRIVATE KEY": keys.pkcs8,
+    b"ENCRYPTED PRIVATE KEY": keys.encrypted_pkcs8,
+}
 
 
 def pem_private_key(block: bytes) -> bool:
-    """A PEM or OpenSSH private key block whose body decodes to key material (DER or openssh-key-v1).
+    """A PEM, OpenSSH or PGP private key block whose body decodes to a whole key structure of
+    plausible size (see ``keys``): a stub, ``...`` or a truncated body fails.
 
-    Headers such as ``Proc-Type:`` (RFC 1421) are skipped; a body of ``...`` or a few characters
-    (documentation) fails.
+    Header lines (``Proc-Type:`` and ``DEK-Info:`` of RFC 1421, PGP's ``Version:``) are set apart;
+    a legacy encrypted PEM body is ciphertext, checked for its size and cipher block only.
     """
     match = _PEM_RE.search(block)
     if match is None:
         return False
     label = match.group(1)
-    body_lines = [
-        line.strip()
-        for line in re.split(rb"\\n|\\r|\r?\n", match.group(2))
-        if line.strip() and b":" not in line
-    ]
-    body = b"".join(body_lines)
-    if len(body) < 64:
-        return False
+    lines = [line.strip() for line in re.split(rb"\\n|\\r|\r?\n", match.group(2)) if line.strip()]
+    headers = [line for line in lines if b":" in line]
+    body = [line for line in lines if b":" not in line]
     if label.startswith(b"PGP"):
-        # RFC 4880 armor: base64 data, optionally ending with a "=XXXX" CRC24 line.
-        body = re.sub(rb"=[A-Za-z0-9+/]{4}$", b"", body)
-        return _b64decode(body) is not None
-    decoded = _b64decode(body)
-    if decoded is None or len(decoded) < 48:
+        if body and body[-1].startswith(b"=") and len(body[-1]) == 5:
+            body = body[:-1]  # RFC 4880 armor checksum line (CRC-24)
+        packets = keys.b64(b"".join(body))
+        return packets is not None and keys.pgp_secret_key(packets)
+    decoded = keys.b64(b"".join(body))
+    if decoded is None:
         return False
     if label == b"OPENSSH PRIVATE KEY":
-        return decoded.startswith(b"openssh-key-v1\x00")
-    if label == b"ENCRYPTED PRIVATE KEY" or b"ENCRYPTED" in match.group(2):
-        return decoded[:1] == b"\x30"
-    return decoded[:1] == b"\x30"  # DER SEQUENCE: PKCS#1, SEC1, PKCS#8, DSA
+        return keys.openssh(decoded)
+    if any(b"ENCRYPTED" in header for header in headers):  # Proc-Type: 4,ENCRYPTED
+        return len(decoded) >= 64 and len(decoded) % 8 == 0
+    check = _DER_KEYS.get(label)
+    if check is not None:
+        return check(decoded)
+    return len(decoded) >= 64 and keys.der_sequence(decoded) is not None
 
 
 def putty_private_key(block: bytes) -> bool:
-    """A PuTTY ``.ppk`` key with a ``Private-Lines`` section of real base64."""
-    match = re.search(rb"Private-Lines: *(\d+)((?:\r?\n|\\n)[A-Za-z0-9+/=\r\n\\]+)", block)
+    """A PuTTY ``.ppk`` key whose ``Private-Lines`` are that many lines of base64 holding a
+    private blob (SSH wire format, 32 bytes or more)."""
+    match = re.search(rb"Private-Lines: *(\d+)((?:(?:\r?\n|\\n)[A-Za-z0-9+/=]+(?=\r?\n|\\n|$))+)", block)
     if match is None:
         return False
-    return _b64decode(match.group(2)) is not None and len(match.group(2)) >= 32
+    lines = [line for line in re.split(rb"\r?\n|\\n", match.group(2)) if line]
+    if len(lines) != int(match.group(1)):
+        return False
+    blob = keys.b64(b"".join(lines))
+    encrypted = re.search(rb"Encryption: *none", block) is None
+    return blob is not None and (len(blob) >= 32 if encrypted else keys.putty_private_blob(blob))
 
 
 def _b64url_json(part: bytes) -> dict[str, object] | None:
@@ -119,12 +135,25 @@ def _b64url_json(part: bytes) -> dict[str, object] | None:
 
 
 def jwt(token: bytes) -> bool:
-    """A JWT whose header (with ``alg``) and payload both decode to JSON objects (RFC 7519)."""
+    """A JWT whose header (with ``alg``) and payload both decode to JSON objects (RFC 7519), and
+    that is not public by design or a documentation sample (``jwtclaims.public_or_sample``)."""
     parts = token.split(b".")
     if len(parts) != 3:
         return False
-    header = _b64url_json(parts[0])
-    return header is not None and "alg" in header and _b64url_json(parts[1]) is not None
+    header, payload = _b64url_json(parts[0]), _b64url_json(parts[1])
+    if header is None or "alg" not in header or payload is None:
+        return False
+    return not jwtclaims.public_or_sample(header, payload, parts[2])
+
+
+def jwt_claims(token: bytes) -> bool:
+    """``jwt``, and the payload names who or what it is for (``iss``, ``sub``, ``aud``, ``exp``...):
+    a token someone issued, not a toy payload; signed (``alg`` is not ``none``)."""
+    if not jwt(token):
+        return False
+    parts = token.split(b".")
+    header, payload = _b64url_json(parts[0]) or {}, _b64url_json(parts[1]) or {}
+    return jwtclaims.issued(header, payload)
 
 
 _AWS_KEY_ID = re.compile(rb"(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16}")
@@ -206,12 +235,57 @@ def random_token(token: bytes) -> bool:
         return False
     letters = sum(1 for c in token if 65 <= c <= 90 or 97 <= c <= 122)
     digits = sum(1 for c in token if 48 <= c <= 57)
-    if not letters or not digits:
+    if not letters or not (digits or _unpronounceable(token, letters)):
         return False
     if _HEX.fullmatch(token) is not None:
         return True
     pieces = _PIECES.findall(token)
-    return sum(map(len, pieces)) / len(pieces) < WORDY
+    wordy = sum(map(len, pieces)) / len(pieces) >= WORDY
+    if token.lower() == token or token.upper() == token:
+        # One case only (``ZMBVNVN5LRHS86WR``): no case changes split the letters, so runs are long
+        # in random values too. Words also read by their vowels (40 % of their letters) and rarely
+        # hold four consonants in a row; random letters have fewer vowels (19 %) and such runs often.
+        if not wordy:
+            return True
+        reads_random = _vowel_share(token, letters) <= MAX_SINGLE_CASE_VOWELS or _consonant_run(token) >= 4
+        return len(token) >= 12 and reads_random
+    return not wordy
+
+
+_VOWELS = frozenset(b"aeiouAEIOU")
+# Vowels are about 19 % of random base62 letters and about 40 % of the letters of English words.
+MAX_RANDOM_VOWELS = 0.25
+MAX_SINGLE_CASE_VOWELS = 0.3
+_CONSONANTS = re.compile(rb"[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]+")
+
+
+def _vowel_share(token: bytes, letters: int) -> float:
+    return sum(1 for c in token if c in _VOWELS) / letters
+
+
+def _consonant_run(token: bytes) -> int:
+    return max(map(len, _CONSONANTS.findall(token)), default=0)
+
+
+def _unpronounceable(token: bytes, letters: int) -> bool:
+    """A value without digits can still be random: 3 % of 20-character PagerDuty keys have none.
+    It reads as random when it mixes cases and its letters are too few in vowels to be words
+    (``PniRTlatxdcMJaikpsFq``; ``PagerDutyIncidentAPI`` has 40 %)."""
+    if len(token) < 16 or token.lower() == token or token.upper() == token:
+        return False
+    return _vowel_share(token, letters) <= MAX_RANDOM_VOWELS
+
+
+def kubeconfig_key_data(value: bytes) -> bool:
+    """A kubeconfig ``client-key-data``: base64 of a PEM private key that ``pem_private_key`` accepts."""
+    decoded = keys.b64(value)
+    return decoded is not None and pem_private_key(decoded)
+
+
+def db_credentials(match: bytes) -> bool:
+    """The whole connection string: a password that is not the user name or a default, for a host
+    that is not this machine or a documentation host (``dburl.real_login``)."""
+    return dburl.real_login(match)
 
 
 def random_letters(token: bytes) -> bool:
@@ -242,7 +316,21 @@ VALIDATORS: dict[str, Validator] = {
     "base64": base64_decodes,
     "base64-userpass": base64_userpass,
     "random-letters": random_letters,
+    "jwt-claims": jwt_claims,
+    "db-credentials": db_credentials,
+    "kubeconfig-key-data": kubeconfig_key_data,
+    "grafana-checksum": structure.grafana_service_account,
+    "gitlab-token": structure.gitlab_token,
+    "sentry-org-token": structure.sentry_org_token,
+    "pypi-macaroon": structure.pypi_macaroon,
+    "azure-storage-key": structure.azure_storage_key,
+    "base64-32-bytes": structure.base64_32_bytes,
+    "azure-sas-signature": structure.azure_sas_signature,
 }
+
+# Validators that judge the rule's whole match rather than its secret group: a connection string's
+# password means something only beside its user name and host.
+WHOLE_MATCH_VALIDATORS = frozenset({"db-credentials"})
 
 
 def shannon_entropy(data: bytes) -> float:
@@ -254,7 +342,10 @@ def shannon_entropy(data: bytes) -> float:
 
 # A value that passes one of these is key material or carries a provider checksum: the
 # placeholder filter is not applied to it (a random body may contain "here" by chance).
-STRONG_VALIDATORS = frozenset({"github-checksum", "npm-checksum", "pem-private-key", "putty-private-key"})
+STRONG_VALIDATORS = frozenset({
+    "github-checksum", "npm-checksum", "pem-private-key", "putty-private-key", "grafana-checksum",
+    "pypi-macaroon", "kubeconfig-key-data",
+})
 # A value that passes one of these carries its provider's checksum: no test value is shaped so by
 # chance, so it is proof the credential is real, even in a test or documentation path.
-PROOF_VALIDATORS = frozenset({"github-checksum", "npm-checksum"})
+PROOF_VALIDATORS = frozenset({"github-checksum", "npm-checksum", "grafana-checksum"})

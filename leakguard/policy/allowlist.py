@@ -106,8 +106,7 @@ class Allowlist:
         return (e for e in self.entries if e.expires is None or e.expires >= self.today)
 
     def match(self, finding: Finding) -> AllowEntry | None:
-        """The first active entry that covers ``finding``. Walker findings cannot be allowed by path
-        or rule alone: they need the finding's fingerprint."""
+        """The first active entry that covers ``finding``."""
         for entry in self._active():
             if entry.fingerprint is not None and entry.fingerprint not in finding.fingerprints():
                 continue
@@ -117,8 +116,6 @@ class Allowlist:
                 spec = self._specs[entry.index]
                 if not (spec.match_file(member_path(finding.origin)) or spec.match_file(str(finding.origin))):
                     continue
-            if finding.rule_id.startswith("walk.") and entry.fingerprint is None:
-                continue
             self.used.add(entry.index)
             return entry
         return None

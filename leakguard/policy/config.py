@@ -21,6 +21,7 @@ import pathspec
 from leakguard.errors import ConfigError
 from leakguard.model import Category, Severity
 from leakguard.policy.allowlist import AllowEntry, parse_entries
+from leakguard.policy.fixtures import FIXTURE_PATHS
 from leakguard.walk.limits import Limits
 
 CONFIG_NAMES = (".leakguard.toml", "pyproject.toml")
@@ -48,6 +49,8 @@ class Config:
     max_unpacked_size: int | None = None
     max_file_size: int | None = None
     max_growth: float = 0.5
+    # Test and documentation paths, where a credential is reported one severity lower (fixtures.py).
+    fixture_paths: tuple[str, ...] = FIXTURE_PATHS
     source: Path | None = None
 
 
@@ -186,6 +189,7 @@ def parse(data: Mapping[str, Any], path: str, base: Path) -> Config:
         "max-unpacked-size": ("max_unpacked_size", _size),
         "max-file-size": ("max_file_size", _size),
         "max-growth": ("max_growth", _growth),
+        "fixture-paths": ("fixture_paths", _patterns),
     }
     values: dict[str, Any] = {}
     for key, value in data.items():

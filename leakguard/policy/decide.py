@@ -1,14 +1,17 @@
 """``decide(results, config, ...) -> Verdict``: the release decision, in one ordered pass.
 
-1. **Evidence** (``evidence``): severities that depend on more than the match: a map's licence and
-   ``public-sources``; ``public-codenames``.
+1. **Evidence** (``evidence``, ``duplicates``, ``fixtures``): severities that depend on more than
+   the match: a map's licence, repository and ``public-sources``; ``public-codenames``; one finding
+   for a key that is both a sensitive file and a credential; one severity lower in ``fixture-paths``
+   unless something proves the value real.
 2. **Configured findings** (``release``): ``ship`` and the size budgets; with a previous release,
    risky new members and growth.
 3. **Overrides** (``overrides``): ``disable`` and ``severity``.
 4. **Exceptions** (``allowlist``, ``baseline``): inline allows, then ``allow`` entries, then the
    baseline; each suppression keeps its reason.
 5. **Carried over** (``release``): findings the previous release already had; codenames it had do
-   not block.
+   not block. Then the maps of an artifact are reported as one finding per kind and severity
+   (``aggregate``).
 6. **Fail-on**: what is at or above the threshold and not suppressed blocks.
 
 Fails closed: any ``Problem`` (something that could not be read) makes the verdict an error, and
@@ -24,10 +27,13 @@ from collections.abc import Iterable, Sequence
 from leakguard.facts import ArtifactResult
 from leakguard.model import Category, Finding, Origin, ReleaseDiff, Stats, Verdict
 from leakguard.policy import release
+from leakguard.policy.aggregate import aggregate
 from leakguard.policy.allowlist import Allowlist, inline
 from leakguard.policy.baseline import Baseline
 from leakguard.policy.config import Config
+from leakguard.policy.duplicates import merge
 from leakguard.policy.evidence import Evidence
+from leakguard.policy.fixtures import Fixtures
 from leakguard.policy.overrides import adjust
 
 
@@ -55,9 +61,10 @@ def decide(
 ) -> Verdict:
     """The release decision over every artifact scanned. Output order is deterministic: artifact,
     worst first, location."""
-    evidence = Evidence(config)
+    evidence, fixtures = Evidence(config), Fixtures(config.fixture_paths)
     artifacts = {r.end.artifact.path: r.end.artifact for r in results}
-    findings = [evidence.weigh(f, artifacts.get(f.origin.artifact)) for r in results for f in r.findings]
+    weighed = [evidence.weigh(f, artifacts.get(f.origin.artifact)) for r in results for f in r.findings]
+    findings = [fixtures.lower(f) for f in merge(weighed)]
     for result in results:
         findings.extend(release.check(result.end, config))
     diffs: list[ReleaseDiff] = []
@@ -68,7 +75,7 @@ def decide(
     where = Origin((str(config.source) if config.source is not None else "config",))
     for audit in allow.audit(where, strict=strict_allows):
         kept.found.setdefault((audit.fingerprint, None), audit)
-    ordered = sorted(kept.found.values(), key=_order)
+    ordered = sorted(aggregate(list(kept.found.values())), key=_order)
     return Verdict(
         blocking=tuple(f for f in ordered if blocks(f, config)),
         reported=tuple(f for f in ordered if f.suppression is None and not blocks(f, config)),
@@ -79,6 +86,7 @@ def decide(
         stats=_stats(results),
         suppressed=tuple(f for f in ordered if f.suppression is not None),
         diffs=tuple(diffs),
+        layout=tuple(item for r in results for item in r.layout),
     )
 
 

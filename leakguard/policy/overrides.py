@@ -15,20 +15,16 @@ def selected(finding: Finding, names: Iterable[str]) -> bool:
     return any(rule_selects(name, finding.rule_id, finding.category) for name in names)
 
 
-def walker(finding: Finding) -> bool:
-    """A walker finding (``walk.*``): how unscannable content fails closed."""
-    return finding.rule_id.startswith("walk.")
-
-
 def adjust(finding: Finding, config: Config) -> Finding | None:
     """Apply ``disable`` and ``severity`` overrides (a rule id beats a family or category).
-    None = disabled. Walker findings cannot be disabled or lowered."""
-    is_walker = walker(finding)
-    if not is_walker and selected(finding, config.disable):
+    None = disabled. Walker and policy findings are overridden like any other: the configuration
+    is the user's documented decision. What could not be read at all is a ``Problem``, which no
+    configuration turns into a pass."""
+    if selected(finding, config.disable):
         return None
     by_rule = [sev for name, sev in config.severity if name == finding.rule_id]
     by_group = [sev for name, sev in config.severity if name != finding.rule_id and selected(finding, [name])]
     chosen = by_rule or by_group
-    if chosen and not (is_walker and chosen[-1] < finding.severity):
+    if chosen:
         return dataclasses.replace(finding, severity=chosen[-1])
     return finding

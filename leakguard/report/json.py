@@ -35,6 +35,15 @@ def finding_dict(finding: Finding, *, blocking: bool, redact: bool) -> dict[str,
         out["secret"] = (
             finding.secret.redacted() if redact else finding.secret.reveal().decode("utf-8", "replace")
         )
+    if finding.evidence:  # facts the policy weighed (a name given twice lists both values)
+        evidence: dict[str, str] = {}
+        for key, value in finding.evidence:
+            if key != "why":
+                evidence[key] = f"{evidence[key]}, {value}" if key in evidence else value
+        out["evidence"] = evidence
+    if finding.related:
+        out["related"] = [{"path": str(r.origin), "message": r.message, "fingerprint": r.fingerprint,
+                           "severity": r.severity.label} for r in finding.related]
     return out
 
 
@@ -73,6 +82,8 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False) -> str
                 "sha256": a.sha256,
                 "members": a.members,
                 "bytes": a.bytes,
+                "license": a.license,
+                "repository": a.repository,
             }
             for a in verdict.artifacts
         ],

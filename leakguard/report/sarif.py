@@ -169,6 +169,11 @@ def _result(finding: Finding, rule_index: int, blocking: bool, redact: bool) -> 
             "carried_over": finding.carried_over,
         },
     }
+    if finding.related:  # the maps one finding stands for, each where it is
+        result["relatedLocations"] = [
+            {"id": i, "physicalLocation": {"artifactLocation": {"uri": relative_uri(r.origin)}},
+             "message": {"text": _message(r, redact)}}
+            for i, r in enumerate(finding.related, 1)]
     suppressions = _suppressions(finding)
     if suppressions:
         result["suppressions"] = suppressions

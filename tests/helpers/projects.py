@@ -19,9 +19,37 @@ def base64_body(seed: str, size: int = 96) -> str:
     return "\n".join(text[i : i + 64] for i in range(0, len(text), 64))
 
 
+def _der(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    length = bytes([size]) if size < 0x80 else bytes([0x80 | 2]) + size.to_bytes(2, "big")
+    return bytes([tag]) + length + content
+
+
+def _random(seed: str, size: int) -> bytes:
+    return b"".join(hashlib.sha256(f"{seed}:{i}".encode()).digest() for i in range(size // 32 + 1))[:size]
+
+
+def key_der(label: str, seed: str = "k") -> bytes:
+    """DER shaped as the key ``label`` holds (leakguard checks structure and size, not the maths):
+    PKCS#1 RSA with a 1024-bit modulus, SEC1 EC, or PKCS#8 Ed25519; other labels get random bytes."""
+    integer = lambda size, n: _der(0x02, b"\x00" + _random(f"{seed}:{n}", size))  # noqa: E731
+    if label == "RSA PRIVATE KEY":
+        body = _der(0x02, b"\x00") + integer(128, 1) + _der(0x02, b"\x01\x00\x01")
+        body += b"".join(integer(64, n) for n in range(2, 8))
+        return _der(0x30, body)
+    if label == "EC PRIVATE KEY":
+        return _der(0x30, _der(0x02, b"\x01") + _der(0x04, _random(seed, 32)))
+    if label == "PRIVATE KEY":
+        ed25519 = _der(0x30, _der(0x06, b"\x2b\x65\x70"))
+        return _der(0x30, _der(0x02, b"\x00") + ed25519 + _der(0x04, _der(0x04, _random(seed, 32))))
+    return _random(seed, 96)
+
+
 def pem(label: str, seed: str = "k") -> str:
     """A PEM block with the given label (``PRIVATE KEY``, ``CERTIFICATE``...) around key-sized material."""
-    return f"-----BEGIN {label}-----\n{base64_body(seed)}\n-----END {label}-----\n"
+    text = base64.b64encode(key_der(label, seed)).decode()
+    body = "\n".join(text[i : i + 64] for i in range(0, len(text), 64))
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
 
 
 def elf_core(size: int = 256) -> bytes:

@@ -130,12 +130,13 @@ def test_endpoints_in_a_package(tmp_path: Path) -> None:
     found = {(f.rule_id, f.severity, f.origin.inner) for f in verdict.blocking + verdict.reported
              if f.category.value == "internal-endpoint"}
     assert found == {
-        ("endpoint.domain.corp-example-com", Severity.MEDIUM, "package/lib/api.js"),
+        ("endpoint.domain.corp-example-com", Severity.HIGH, "package/lib/api.js"),  # configured: blocks
         ("endpoint.private-ip-url", Severity.LOW, "package/lib/api.js"),
         ("endpoint.internal-suffix", Severity.LOW, "package/lib/api.js"),
         ("endpoint.npm-registry", Severity.LOW, "package/.npmrc"),
     }
-    assert verdict.blocking == ()  # medium and low do not block at the default fail-on
+    # The configured domain blocks; generic internal suffixes and private addresses stay low.
+    assert [f.rule_id for f in verdict.blocking] == ["endpoint.domain.corp-example-com"]
 
 
 def test_publish_config_registry(tmp_path: Path) -> None:

@@ -173,7 +173,11 @@ def test_bad_id_and_bad_toml() -> None:
     (private_key, pem("PRIVATE KEY").encode(), "PRIVATE KEY block"),
     (private_key, pem("RSA PRIVATE KEY").encode(), "RSA PRIVATE KEY block"),
     (private_key, b"-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n", None),
-    (private_key, b"PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 1\nAAAA\n", "PuTTY private key"),
+    (private_key, b"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPrivate-Lines: 1\n"
+                  b"AAAAIJSgZWhdZMSYC7jUVEqHIamaAa0hnrWc9qFe9vFaHYML\nPrivate-MAC: 7d3a\n", "PuTTY private key"),
+    (private_key, b"PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 1\nAAAA\n", None),
+    (private_key, b"-----BEGIN RSA PRIVATE KEY----- MIIEpQIBAAKCAQEAuyf/lNrH9ck8DmNyo3fGgvCI1l9s+cmBY3WIz+cUDqmxiieR. "
+                  b"-----END RSA PRIVATE KEY-----", None),  # twilio 9.4.1's docstring stub
     (database_dump, MYSQL_DUMP.encode(), f"mysqldump output, {len(MYSQL_DUMP)} B"),
     (database_dump, MIGRATION.encode(), None),
     (database_dump, b"REDIS0011\xfa\x09redis-ver", "Redis RDB snapshot, 20 B"),

@@ -159,7 +159,7 @@ def test_inline_data_uri_map_is_decoded_and_analyzed(tmp_path: Path) -> None:
     assert str(finding.origin) == f"{path}!/package/index.js!/<inline source map>"
     assert finding.message == (
         "the inline map in package/index.js embeds 2 first-party source files (420 B) from ../src/ "
-        "that are not shipped in the package"
+        "that are not shipped in the package; the licence (MIT) is open but the package names no public repository"
     )
 
 
@@ -221,7 +221,7 @@ def test_a_parsed_map_is_a_value_read_in_any_order_any_number_of_times() -> None
         c for _, c in reversed(FIRST + THIRD)]
     assert list(parsed.entries()) == entries  # again, the same
     summary = maps.summarize(parsed, Origin(("x.tgz", "package/a.js.map")),
-                             {(e.section, e.index): 1 for e in entries})
+                             {(e.section, e.index): (1, "") for e in entries})
     assert (summary.sources, len(summary.first_party)) == (len(FIRST + THIRD), len(FIRST))
 
 

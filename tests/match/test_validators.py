@@ -51,3 +51,30 @@ def test_random_letters_accepts_generated_letters(value: bytes) -> None:
 ])
 def test_random_letters_rejects_names(value: bytes) -> None:
     assert not random_letters(value)
+
+
+@pytest.mark.parametrize("value", [
+    b"PniRTlatxdcMJaikpsFq",  # a 20-character PagerDuty-shaped key without a digit (3 % of them)
+    b"qXzTbWkRvNcLmHpYdSgF",
+])
+def test_random_token_accepts_digitless_random_values(value: bytes) -> None:
+    assert random_token(value)
+
+
+@pytest.mark.parametrize("value", [
+    b"PagerDutyIncidentAPI",  # words: 40 % vowels
+    b"CohereClientResponseHandler",
+    b"qxztbwkrvnclmhpydsgf",  # one case only: no evidence either way, and no digit
+])
+def test_random_token_rejects_digitless_words(value: bytes) -> None:
+    assert not random_token(value)
+
+
+@pytest.mark.parametrize(("value", "random"), [
+    (b"ZMBVNVN5LRHS86WR", True),  # a Confluent-shaped key: one case, long letter runs, few vowels
+    (b"jyhuhfhylerbcuh6rlrxlqsasxnppifmczuhuivhvxk6g63kymlc", True),  # lower-case base32
+    (b"CONFLUENTAPIKEY2", False),
+    (b"confluentapikey2", False),
+])
+def test_random_token_single_case(value: bytes, random: bool) -> None:
+    assert random_token(value) is random

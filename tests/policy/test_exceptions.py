@@ -12,7 +12,7 @@ from leakguard.app import scan
 from leakguard.errors import ConfigError
 from leakguard.model import ExitCode, Severity
 from leakguard.policy import baseline as baselines
-from leakguard.policy.config import load_config
+from leakguard.policy.config import Config, load_config
 from tests.conftest import run_cli
 from tests.helpers.archives import npm_tarball, write
 from tests.helpers.tokens import github_token
@@ -83,14 +83,21 @@ def test_bad_allow_entries(tmp_path: Path, entry: str, message: str) -> None:
         _config(tmp_path, f"[[allow]]\n{entry}\n")
 
 
-def test_walker_findings_cannot_be_allowed_by_rule_or_path(tmp_path: Path) -> None:
+def test_walker_findings_are_silenced_the_documented_ways_with_a_reason(tmp_path: Path) -> None:
+    """Like every other finding (issue 23): an allow entry with its reason, disable, a severity."""
     from tests.helpers.archives import Special, tar_bytes
 
     data = tar_bytes({"package/package.json": "{}", "package/evil": Special("symlink", "/etc/passwd")})
     pkg = write(tmp_path, "p.tgz", data)
-    config = _config(tmp_path, '[[allow]]\nrule = "walk"\nreason = "trust me"\n'
-                               '[[allow]]\npath = "**"\nreason = "all"\n')
-    assert [f.rule_id for f in scan([str(pkg)], config).blocking] == ["walk.link-escapes"]
+    assert [f.rule_id for f in scan([str(pkg)], Config()).blocking] == ["walk.link-escapes"]
+    allowed = scan([str(pkg)], _config(tmp_path, '[[allow]]\nrule = "walk.link-escapes"\n'
+                                                 'reason = "the link is a documented test fixture"\n'))
+    assert allowed.blocking == ()
+    assert [(f.rule_id, f.suppression and f.suppression.reason) for f in allowed.suppressed] == [
+        ("walk.link-escapes", "the link is a documented test fixture")]
+    assert scan([str(pkg)], _config(tmp_path, 'disable = ["walk.link-escapes"]\n')).blocking == ()
+    lowered = scan([str(pkg)], _config(tmp_path, 'severity = { "walk.link-escapes" = "low" }\n'))
+    assert [(f.rule_id, f.severity.label) for f in lowered.reported] == [("walk.link-escapes", "low")]
 
 
 def test_inline_allow_on_the_same_line(tmp_path: Path) -> None:
@@ -124,7 +131,7 @@ def test_baseline_file_holds_no_secret_and_is_stable(tmp_path: Path) -> None:
     assert TOKEN_A not in text and TOKEN_A[4:20] not in text
     assert text == baselines.render(baselines.create(reversed(findings)))
     doc = json.loads(text)
-    assert doc["version"] == 1 and doc["entries"][0]["path"] == "app.tgz!/package/a.js"
+    assert doc["version"] == 1 and doc["entries"][0]["path"] == "npm:app!/package/a.js"
 
 
 @pytest.mark.parametrize("content", ["not json", '{"version": 2, "entries": []}', '{"version": 1, "entries": [{}]}'])
