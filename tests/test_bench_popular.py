@@ -17,9 +17,10 @@ from tests.helpers.tokens import github_token
 SCRIPT = ROOT / "bench" / "popular.py"
 TOKEN = github_token(seed=231)
 SECRET = "Zq7mW2xK9pL4vT8nR3cY"  # high-entropy enough for generic.secret-assignment (medium)
-PURE = wheel({"demo/__init__.py": "x = 1\n"}, name="demo", version="1.0")
+# The code is under acme/: demo/ is a fixture path, where the secret would be reported low.
+PURE = wheel({"acme/__init__.py": "x = 1\n"}, name="demo", version="1.0")
 DEMO = {
-    "demo-1.0.tar.gz": sdist({"demo/__init__.py": "x = 1\n", "demo/conf.py": f'CLIENT_SECRET = "{SECRET}"\n'},
+    "demo-1.0.tar.gz": sdist({"acme/__init__.py": "x = 1\n", "acme/conf.py": f'CLIENT_SECRET = "{SECRET}"\n'},
                              name="demo", version="1.0"),
     "demo-1.0-py3-none-any.whl": PURE,
     "demo-1.0-cp312-cp312-musllinux_1_2_x86_64.whl": PURE,
@@ -98,7 +99,7 @@ def test_refresh_pins_then_report(tmp_path: Path) -> None:
     # The rule tables and the details name the rule and where it fired, inside the artifact.
     assert "| `github.pat-classic` | 2 | npm:@acme/leaky@2.1.0 (1), pypi:tokens==2.0 (tokens-2.0.tar.gz) (1) |" in text
     assert "| `generic.secret-assignment` | 1 | pypi:demo==1.0 (demo-1.0.tar.gz) (1) |" in text
-    assert "  - `package/index.js:1`: " in text and "  - `demo-1.0/demo/conf.py:1`: " in text
+    assert "  - `package/index.js:1`: " in text and "  - `demo-1.0/acme/conf.py:1`: " in text
     # The generated part is replaced; the hand-written analysis is kept.
     assert "old table" not in text
     assert text.endswith("## Analysis\n\nWhy each finding fires, by hand.\n")
