@@ -236,9 +236,10 @@ def _shown(finding: dict[str, Any]) -> Shown:
     where = location if isinstance(location, dict) else {}
     member = _member(str(where.get("path", "")))
     line = where.get("line")
-    related = finding.get("related")
+    related, evidence = finding.get("related"), finding.get("evidence")
     return Shown(str(finding.get("rule")), str(finding.get("severity")), member + (f":{line}" if line else ""),
-                 " ".join(str(finding.get("message", "")).split()), len(related) if isinstance(related, list) else 0)
+                 " ".join(str(finding.get("message", "")).split()), len(related) if isinstance(related, list) else 0,
+                 isinstance(evidence, dict) and "fixture" in evidence)
 
 
 def run(pins: Sequence[Pin], setup: Setup, jobs: int, keep_going: bool) -> list[Result]:

@@ -25,6 +25,7 @@ class Shown:
     location: str
     reason: str
     related: int = 0  # the findings an aggregated finding stands for
+    fixture: bool = False  # lowered by the fixture policy (a test or documentation path)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -98,6 +99,7 @@ def _summary(results: Sequence[Result], seconds: float, complete: bool) -> list[
     wrong = sorted({r.label for r in results if not r.as_expected and r.verdict != "unscanned"})
     errors = [r for r in results if r.verdict == "unscanned"]
     medium = sum(len(r.medium) for r in results)
+    lowered = sum(1 for r in results for shown in r.medium if shown.fixture)
     low = sum(r.low for r in results)
     count = max(len(releases), 1)
     lines = [
@@ -109,7 +111,8 @@ def _summary(results: Sequence[Result], seconds: float, complete: bool) -> list[
         f"scan error, which fails closed), {len(leaks)} of them a real leak the list expects to block; "
         f"{len(wrong)} file{'s' * (len(wrong) != 1)} with a verdict other than expected"
         + (": " + ", ".join(wrong) if wrong else "") + ".",
-        f"- **Mean medium findings per release: {medium / count:.2f}** ({medium} in all); "
+        f"- **Mean medium findings per release: {medium / count:.2f}** ({medium} in all, {lowered} of them "
+        "lowered from high in a test or documentation path); "
         f"mean low: {low / count:.2f} ({low}).",
         f"- Files the bench could not fetch or scan: {len(errors)}"
         + "".join(f"; {r.label}: {_cell(r.error, 200)}" for r in errors) + ".",

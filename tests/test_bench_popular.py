@@ -18,9 +18,11 @@ SCRIPT = ROOT / "bench" / "popular.py"
 TOKEN = github_token(seed=231)
 SECRET = "Zq7mW2xK9pL4vT8nR3cY"  # high-entropy enough for generic.secret-assignment (medium)
 # The code is under acme/: demo/ is a fixture path, where the secret would be reported low.
+PASSWORD = "Vb4nQ8sLx2Rt7KcW"  # in a URL under tests/: high, reported one lower (medium) by the fixture policy
 PURE = wheel({"acme/__init__.py": "x = 1\n"}, name="demo", version="1.0")
 DEMO = {
-    "demo-1.0.tar.gz": sdist({"acme/__init__.py": "x = 1\n", "acme/conf.py": f'CLIENT_SECRET = "{SECRET}"\n'},
+    "demo-1.0.tar.gz": sdist({"acme/__init__.py": "x = 1\n", "acme/conf.py": f'CLIENT_SECRET = "{SECRET}"\n',
+                              "tests/test_upload.py": f'URL = "https://deploy:{PASSWORD}@ci.acme-corp.io/upload"\n'},
                              name="demo", version="1.0"),
     "demo-1.0-py3-none-any.whl": PURE,
     "demo-1.0-cp312-cp312-musllinux_1_2_x86_64.whl": PURE,
@@ -81,17 +83,18 @@ def test_refresh_pins_then_report(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "popular: pypi:tokens==2.0 (tokens-2.0.tar.gz): fail, expected pass" in result.stderr
     text = report.read_text()
-    assert TOKEN not in text and SECRET not in text
+    assert TOKEN not in text and SECRET not in text and PASSWORD not in text
     assert "- **4 releases** (5 files): 2 npm, 2 PyPI." in text
     assert "- **2 blocked** (0 of them with members leakguard could not scan" in text
     assert "1 of them a real leak the list expects to block; 1 file with a verdict other than expected" in text
-    assert "- **Mean medium findings per release: 0.25** (1 in all)" in text
+    assert ("- **Mean medium findings per release: 0.50** (2 in all, 1 of them lowered from high in a test or "
+            "documentation path)") in text
     rows = [line for line in text.splitlines() if line.startswith("| npm:") or line.startswith("| pypi:")]
     cells = [[cell.strip() for cell in row.strip("|").split("|")][:6] for row in rows]
     assert cells == [
         ["npm:widget@1.0.0", "widget-1.0.0.tgz", "pass", "-", "0", "0"],
         ["npm:@acme/leaky@2.1.0", "leaky-2.1.0.tgz", "fail", "`github.pat-classic`", "0", "0"],
-        ["pypi:demo==1.0", "demo-1.0.tar.gz", "pass", "-", "1", "0"],
+        ["pypi:demo==1.0", "demo-1.0.tar.gz", "pass", "-", "2", "0"],
         ["pypi:demo==1.0", "demo-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "pass", "-", "0",
          "0"],
         ["pypi:tokens==2.0", "tokens-2.0.tar.gz", "fail (expected pass)", "`github.pat-classic`", "0", "0"],
@@ -100,6 +103,7 @@ def test_refresh_pins_then_report(tmp_path: Path) -> None:
     assert "| `github.pat-classic` | 2 | npm:@acme/leaky@2.1.0 (1), pypi:tokens==2.0 (tokens-2.0.tar.gz) (1) |" in text
     assert "| `generic.secret-assignment` | 1 | pypi:demo==1.0 (demo-1.0.tar.gz) (1) |" in text
     assert "  - `package/index.js:1`: " in text and "  - `demo-1.0/acme/conf.py:1`: " in text
+    assert "| `url.http-credentials` | 1 | pypi:demo==1.0 (demo-1.0.tar.gz) (1) |" in text
     # The generated part is replaced; the hand-written analysis is kept.
     assert "old table" not in text
     assert text.endswith("## Analysis\n\nWhy each finding fires, by hand.\n")
@@ -125,7 +129,7 @@ def test_a_file_that_does_not_match_its_pin(tmp_path: Path) -> None:
     text = (tmp_path / "going.md").read_text()
     assert "| npm:widget@1.0.0 | widget-1.0.0.tgz | unscanned (expected pass) | unscanned: npm:widget@1.0.0: " in text
     assert "- Files the bench could not fetch or scan: 1; npm:widget@1.0.0: " in text
-    assert "| pypi:demo==1.0 | demo-1.0.tar.gz | pass | - | 1 | 0 |" in text
+    assert "| pypi:demo==1.0 | demo-1.0.tar.gz | pass | - | 2 | 0 |" in text
     # --only picks by name (case-insensitive) and prints the report instead of overwriting one.
     assert only.returncode == 0, only.stderr
     assert "| pypi:demo==1.0 | demo-1.0.tar.gz | pass |" in only.stdout and "npm:widget" not in only.stdout
