@@ -29,6 +29,7 @@ def test_one_input(data: bytes) -> None:
         verdict = scan(["-"], CONFIG, stdin=io.BytesIO(data), jobs=1)
     except LeakguardError:
         return
+
     if verdict.problems and verdict.exit_code is ExitCode.PASS:
         raise AssertionError("a problem was reported but the verdict is pass")
 

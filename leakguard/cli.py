@@ -94,13 +94,25 @@ class _Progress:
 
 
 def _write(text: str, output: Path | None) -> None:
-    """Write a report to stdout, or atomically to a file (never a half-written report)."""
+    """Write a report to stdout, or to a file. A regular file (or a new path) is written atomically
+    (temporary file, then rename: never a half-written report). A device, FIFO or socket
+    (``/dev/null``, ``/dev/stdout``, a pipe) is written directly: renaming over ``/dev/null`` as root
+    would replace the device with a regular file. A symbolic link is never replaced and is written
+    through only to a device, FIFO or socket: a link planted in a checkout (``report.json ->
+    ~/.bashrc``) must not make a CI job running as root overwrite its target (exit 2)."""
     if output is None:
         try:
             click.echo(text, nl=False)
         except BrokenPipeError:
             # Caught here: click would turn it into exit 1, which reads as "blocking findings".
             raise LeakguardError("cannot write the report: standard output was closed") from None
+        return
+    if _special(output):
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise UsageError(f"{output}: cannot write report: {exc.strerror}") from None
         return
     import tempfile  # 9 ms at start-up that --version and stdout reports do not need
 
@@ -116,6 +128,30 @@ def _write(text: str, output: Path | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _special(output: Path) -> bool:
+    """Is ``output`` a device, FIFO or socket (written directly)? False for a regular file or a new
+    path (written atomically); ``UsageError`` for a directory or a link to anything else."""
+    import stat
+
+    try:
+        mode = os.lstat(output).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write report: {exc.strerror}") from None
+    if stat.S_ISLNK(mode):
+        try:
+            mode = os.stat(output).st_mode
+        except OSError:
+            mode = 0
+        if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+            raise UsageError(f"{output}: is a symbolic link; a report is never written through a link to a file "
+                             "(name the file itself)")
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{output}: is a directory")
+    return not stat.S_ISREG(mode)
 
 
 @cli.command(epilog=SCAN_EXAMPLES)
@@ -342,10 +378,9 @@ def init(target: str | None) -> None:
 
 
 def _read_names(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read codenames file: {exc}") from None
+    from leakguard.textfile import read_text
+
+    lines = read_text(path, "codenames file").splitlines()
     return [name for line in lines if (name := line.split("#", 1)[0].strip())]
 
 
@@ -474,19 +509,22 @@ def rules_show(rule_id: str) -> None:
 
 
 @rules.command("check")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--engine", type=click.Choice(["auto", "pyahocorasick", "ahocorasick-rs"]), default="auto")
-def rules_check(engine: str) -> None:
-    """Lint the rule set: compile, ids unique, references present, examples match, negatives do not.
+def rules_check(files: tuple[Path, ...], engine: str) -> None:
+    """Lint the rule set, and your own rule FILES with it: compile, no catastrophic backtracking
+    in your regexes, ids unique, references present, examples match, negatives do not.
 
     \b
-    Example:
+    Examples:
       leakguard rules check
+      leakguard rules check rules/internal.toml
     """
     from leakguard.match import check_rule
     from leakguard.match.filerules import check_examples, load_file_rules
     from leakguard.ruleset import load_rules
 
-    loaded = load_rules(compile_all=True)
+    loaded = load_rules(files, compile_all=True)
     file_rules = load_file_rules(checked=True)
     problems = [p for rule in loaded for p in check_rule(rule, engine)]
     problems += [f"rules/files.toml: {p}" for rule in file_rules for p in check_examples(rule)]

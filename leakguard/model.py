@@ -389,39 +389,6 @@ class BytesPattern(Protocol):
     def finditer(self, string: bytes, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[bytes]]: ...
 
 
-class LazyPattern:
-    """A bytes regex compiled the first time it is used. The packaged rules are checked by
-    ``leakguard rules check`` and the test suite, so a scan need not compile all of them at start-up:
-    most never confirm a hit, and those that do are compiled in the process that confirms it."""
-
-    __slots__ = ("_compiled", "pattern")
-
-    def __init__(self, pattern: bytes) -> None:
-        self.pattern = pattern
-        self._compiled: re.Pattern[bytes] | None = None
-
-    def compiled(self) -> re.Pattern[bytes]:
-        """The compiled regex (compiled now if it was not yet)."""
-        if self._compiled is None:
-            self._compiled = re.compile(self.pattern)
-        return self._compiled
-
-    def match(self, string: bytes, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[bytes] | None:
-        return self.compiled().match(string, pos, endpos)
-
-    def finditer(self, string: bytes, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[bytes]]:
-        return self.compiled().finditer(string, pos, endpos)
-
-    def __repr__(self) -> str:
-        return f"LazyPattern({self.pattern!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, LazyPattern) and other.pattern == self.pattern
-
-    def __hash__(self) -> int:
-        return hash(self.pattern)
-
-
 @dataclass(frozen=True, slots=True)
 class Rule:
     """A compiled, validated content rule (built from a ``RuleSpec`` by ``leakguard.ruleset``)."""

@@ -1,10 +1,10 @@
 """The packaged rule files, parsed once and kept the way Python keeps bytecode.
 
-``tomllib`` is pure Python: parsing the 79 TOML files under ``rules/`` costs about 40 ms of every
-start, more than the rest of a pre-commit scan of 20 small files. Their parsed form is kept as
-JSON in the rules' ``__pycache__`` folder, one entry per file keyed by the file's SHA-256, so an
-edited or reinstalled rule file is always parsed again and never served stale. Like bytecode it
-is only a shortcut: nothing is written when Python writes no bytecode (``-B``,
+``tomllib`` is pure Python: parsing the TOML files under ``rules/`` would cost more of every start
+than the rest of a pre-commit scan of 20 small files (bench/RESULTS.md, "Figures behind the code").
+Their parsed form is kept as JSON in the rules' ``__pycache__`` folder, one entry per file keyed
+by the file's SHA-256, so an edited or reinstalled rule file is always parsed again and never
+served stale. Like bytecode it is only a shortcut: nothing is written when Python writes no bytecode (``-B``,
 ``PYTHONDONTWRITEBYTECODE``) or the folder is not writable, and a cache that cannot be read, or
 holds anything unexpected, is ignored. JSON, not pickle or marshal: a damaged file can only fail
 to parse.
@@ -35,7 +35,7 @@ PACKAGE = "leakguard.rules"
 def packaged() -> Traversable:
     """The folder of the packaged rules (the ``leakguard.rules`` package). A plain ``Path`` when
     it is a directory on disk, as in every usual install: importing ``importlib.resources`` (and
-    ``tempfile`` and ``random`` with it) costs 15 ms of every start. Otherwise (the package inside
+    ``tempfile`` and ``random`` with it) would cost every start more than finding it. Otherwise (the package inside
     a zip) what ``importlib.resources`` makes of it."""
     spec = importlib.util.find_spec(PACKAGE)
     where = spec.origin if spec is not None else None

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from leakguard import rulecache
+from leakguard import redos, rulecache
 from leakguard.errors import RuleError
-from leakguard.model import BytesPattern, Category, LazyPattern, Rule, Severity
+from leakguard.model import BytesPattern, Category, Rule, Severity
+from leakguard.textfile import parsed, read_text
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -37,6 +39,39 @@ _ALLOWED_KEYS = frozenset(
     }
 )
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)+$")
+
+
+class LazyPattern:
+    """A bytes regex compiled the first time it is used. The packaged rules are checked by
+    ``leakguard rules check`` and the test suite, so a scan need not compile all of them at start-up:
+    most never confirm a hit, and those that do are compiled in the process that confirms it."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: bytes) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[bytes] | None = None
+
+    def compiled(self) -> re.Pattern[bytes]:
+        """The compiled regex (compiled now if it was not yet)."""
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled
+
+    def match(self, string: bytes, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[bytes] | None:
+        return self.compiled().match(string, pos, endpos)
+
+    def finditer(self, string: bytes, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[bytes]]:
+        return self.compiled().finditer(string, pos, endpos)
+
+    def __repr__(self) -> str:
+        return f"LazyPattern({self.pattern!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LazyPattern) and other.pattern == self.pattern
+
+    def __hash__(self) -> int:
+        return hash(self.pattern)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +240,7 @@ def compile_spec(spec: RuleSpec, *, lazy: bool = False) -> Rule:
 def parse_file(text: str, where: str, *, lazy: bool = False) -> list[Rule]:
     """Parse and compile every rule of one TOML file (``lazy``: see ``compile_spec``)."""
     try:
-        data = tomllib.loads(text)
+        data = parsed(tomllib.loads, text, where, "rule file", RuleError)
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{where}: not valid TOML: {exc}") from None
     return parse_doc(data, where, lazy=lazy)
@@ -260,9 +295,10 @@ def load_rules(extra: Iterable[Path] = (), *, compile_all: bool = False) -> tupl
     use, unless ``compile_all`` (``leakguard rules check``)."""
     rules = list(_packaged(not compile_all))
     for path in extra:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise RuleError(f"{path}: cannot read rule file: {exc.strerror}") from None
-        rules.extend(parse_file(text, str(path)))
+        loaded = parse_file(read_text(path, "rule file", RuleError), str(path))
+        for rule in loaded:  # a user's regex runs over attacker-controlled text: no catastrophic backtracking
+            why = redos.risk(rule.pattern.pattern)
+            if why is not None:
+                raise RuleError.in_rule(str(path), rule.id, f"regex {redos.advice(why)}")
+        rules.extend(loaded)
     return _check_unique(rules)

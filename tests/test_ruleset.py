@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from leakguard.errors import RuleError
 from leakguard.match import Matcher
-from leakguard.model import LazyPattern
-from leakguard.ruleset import count_groups, load_rules, parse_file
+from leakguard.ruleset import LazyPattern, count_groups, load_rules, parse_file
 
 GOOD = '''
 [[rules]]

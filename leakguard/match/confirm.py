@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator
 
 from leakguard.match.placeholders import is_placeholder
 from leakguard.match.validators import STRONG_VALIDATORS, VALIDATORS, WHOLE_MATCH_VALIDATORS, shannon_entropy
-from leakguard.model import Category, LazyPattern, Rule
+from leakguard.model import Category, Rule
+from leakguard.ruleset import LazyPattern
 
 
 def merge_windows(starts: Iterable[int], keyword_len: int, window: int, size: int) -> list[tuple[int, int]]:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from re import _parser as sre_parse  # type: ignore[attr-defined]  # literal extraction for the prefilter
 
+from leakguard import redos
 from leakguard.errors import ConfigError
 from leakguard.model import Category, Rule, Severity
 
@@ -61,6 +62,9 @@ def codename_rules(names: Iterable[str], patterns: Iterable[str], *, source: str
             re.compile(pattern)
         except re.error as exc:
             raise ConfigError.bad_key(source, "codename-patterns", f"{pattern!r}: {exc}") from None
+        why = redos.risk(pattern)
+        if why is not None:
+            raise ConfigError.bad_key(source, "codename-patterns", f"{pattern!r}: {redos.advice(why)}")
         first = pattern[0] if pattern[0].isalnum() else "a"
         last = pattern[-1] if pattern[-1].isalnum() else ("0" if pattern.endswith(("]", "}", "+", "*")) else "a")
         compiled = _bounded(pattern, first, last)

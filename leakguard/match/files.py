@@ -96,7 +96,7 @@ def npm_manifest(data: bytes) -> dict[str, Any] | None:
     rules that depend on it)."""
     try:
         doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: a hostile, deeply nested file
         return None
     return doc if isinstance(doc, dict) else None
 
@@ -124,7 +124,7 @@ class _Hits:
 class _PathIndex:
     """An artifact's member paths, searched for each rule's literals at once: a path holding none
     of a rule's literals cannot match it. One ``str.find`` per literal over all paths joined,
-    instead of a check per rule and path (33 rules times 1,773 paths took 0.07 s)."""
+    instead of a check per rule and path (which grows as rules times paths)."""
 
     def __init__(self, paths: list[str]) -> None:
         self.paths = paths

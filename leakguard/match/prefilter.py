@@ -101,8 +101,8 @@ class RsAhoCorasick:
 
         self._empty = not keywords
         if keywords:
-            # A DFA costs more memory to build but scans 3x faster than the default NFA with a few
-            # hundred keywords (0.10 s vs 0.34 s over claude-code 2.1.88's 60 MB map).
+            # A DFA costs more memory to build but scans several times faster than the default NFA
+            # with hundreds of keywords (bench/RESULTS.md, "Figures behind the code").
             self._automaton = ahocorasick_rs.BytesAhoCorasick(
                 list(keywords), matchkind=ahocorasick_rs.MATCHKIND_STANDARD,
                 implementation=ahocorasick_rs.Implementation.DFA,

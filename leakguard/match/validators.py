@@ -129,7 +129,7 @@ def _b64url_json(part: bytes) -> dict[str, object] | None:
     try:
         raw = base64.urlsafe_b64decode(part + b"=" * (-len(part) % 4))
         value = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         return None
     return value if isinstance(value, dict) else None
 

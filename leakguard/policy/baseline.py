@@ -16,6 +16,7 @@ from pathlib import Path
 
 from leakguard.errors import ConfigError
 from leakguard.model import Finding, Suppression, versionless
+from leakguard.textfile import parsed, read_text
 
 VERSION = 1
 DEFAULT_REASON = "present when the baseline was created"
@@ -65,11 +66,10 @@ class Baseline:
 
 def load(path: Path) -> Baseline:
     """Read and validate a baseline file; every problem is a ``ConfigError`` naming the file."""
+    text = read_text(path, "baseline", ConfigError)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read baseline: {exc.strerror}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
+        doc = parsed(json.loads, text, path, "baseline", ConfigError)
+    except ValueError as exc:
         raise ConfigError(f"{path}: baseline is not valid JSON: {exc}") from None
     if not isinstance(doc, dict) or doc.get("version") != VERSION or not isinstance(doc.get("entries"), list):
         raise ConfigError(f"{path}: not a leakguard baseline (expected version {VERSION} with entries)")

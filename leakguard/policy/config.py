@@ -22,6 +22,7 @@ from leakguard.errors import ConfigError
 from leakguard.model import Category, Severity
 from leakguard.policy.allowlist import AllowEntry, parse_entries
 from leakguard.policy.fixtures import FIXTURE_PATHS
+from leakguard.textfile import parsed, read_text
 from leakguard.walk.limits import Limits
 
 CONFIG_NAMES = (".leakguard.toml", "pyproject.toml")
@@ -206,12 +207,9 @@ def parse(data: Mapping[str, Any], path: str, base: Path) -> Config:
 
 def load_file(path: Path) -> Config:
     """Load a named config file: a pyproject.toml (its ``[tool.leakguard]``) or a .leakguard.toml."""
+    text = read_text(path, "config", ConfigError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
-    try:
-        doc = tomllib.loads(text)
+        doc = parsed(tomllib.loads, text, path, "config", ConfigError)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     if path.name == "pyproject.toml":
@@ -237,10 +235,9 @@ def discover(start: Path) -> Path | None:
 
 def _has_section(pyproject: Path) -> bool:
     # A pyproject.toml that does not parse cannot be ruled out as leakguard's config: fail closed.
+    text = read_text(pyproject, "config", ConfigError)
     try:
-        doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{pyproject}: cannot read config: {exc}") from None
+        doc = parsed(tomllib.loads, text, pyproject, "config", ConfigError)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
     tool = doc.get("tool")

@@ -37,7 +37,7 @@ RISKY_PATTERNS = (
 
 @functools.cache
 def _risky() -> pathspec.GitIgnoreSpec:
-    """Compiled on first use (``--against``, ``diff``): 7 ms that a plain scan never needs."""
+    """Compiled on first use (``--against``, ``diff``): a plain scan never needs it."""
     return pathspec.GitIgnoreSpec.from_lines(RISKY_PATTERNS)
 
 

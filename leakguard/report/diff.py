@@ -7,6 +7,7 @@ import json
 
 from leakguard.model import MemberChange, Verdict, human_size
 from leakguard.report.json import diff_dict, finding_dict
+from leakguard.report.safe import clean, json_text
 
 
 def _delta(change: MemberChange) -> int:
@@ -40,7 +41,7 @@ def render_text(verdict: Verdict, *, redact: bool = True) -> str:
             value = finding.secret.redacted() if redact else finding.secret.reveal().decode("utf-8", "replace")
             secret = f": {value}"
         out.append(f"  {finding.severity.name:<8} {finding.rule_id}  {finding.origin}  {finding.message}{secret}")
-    return "\n".join(out) + "\n"
+    return "\n".join(clean(line) for line in out) + "\n"
 
 
 def render_json(verdict: Verdict, *, redact: bool = True) -> str:
@@ -52,4 +53,4 @@ def render_json(verdict: Verdict, *, redact: bool = True) -> str:
         "new_findings": [finding_dict(f, blocking=f in verdict.blocking, redact=redact)
                          for f in (*verdict.blocking, *verdict.reported) if f.fingerprint in new_fps],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

@@ -11,14 +11,16 @@ from __future__ import annotations
 from typing import Literal, assert_never
 
 from leakguard.model import Finding, Origin, Verdict
+from leakguard.report.safe import clean
 from leakguard.report.sarif import level, relative_path
 
 Command = Literal["error", "warning", "notice"]
 
 
 def escape_data(text: str) -> str:
-    """Escape a command's message (after ``::``)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a command's message (after ``::``); control, bidi and undecodable characters
+    become visible escapes first (``safe.clean``), which also keeps CR and LF out."""
+    return clean(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from leakguard.model import Finding, MemberChange, ReleaseDiff, Verdict
+from leakguard.report.safe import json_text
 
 VERSION = 1
 
@@ -102,4 +103,4 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False) -> str
             "seconds": round(verdict.stats.seconds, 3),
         },
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

@@ -11,6 +11,7 @@ import re
 from typing import Literal
 
 from leakguard.model import Finding, Origin, Verdict, human_size
+from leakguard.report.safe import clean
 from leakguard.report.sarif import relative_artifact
 
 # A pull-request comment holds at most 65,536 characters; a few hundred findings would overflow it.
@@ -18,6 +19,8 @@ MAX_ROWS = 100
 _ICON = {"pass": "✅", "fail": "❌", "error": "⚠️"}
 # CommonMark: any ASCII punctuation may be backslash-escaped; these are the ones that start markup.
 _MARKUP = re.compile(r"([\\`*_\[\]<>|~!#&])")
+# What GitHub turns into a notification or a link outside code: @user, @org/team, scheme://, www.
+_DEFANG = re.compile(r"@(?=[A-Za-z0-9])|:(?=//)|w(?=ww\.)", re.IGNORECASE)
 
 
 def _plural(n: int, word: str) -> str:
@@ -29,15 +32,18 @@ def _oneline(text: str) -> str:
 
 
 def text(value: str) -> str:
-    """Plain text safe in a table cell or a list item: markup characters backslash-escaped."""
-    return _MARKUP.sub(r"\\\1", _oneline(value))
+    """Plain text safe in a table cell or a list item: markup characters backslash-escaped,
+    controls made visible, and mentions and links defanged (``@`` and ``://`` with a word joiner
+    inside, which GitHub neither pings nor links, and a reader still reads)."""
+    value = _MARKUP.sub(r"\\\1", _oneline(clean(value)))
+    return _DEFANG.sub(lambda m: m.group()[0] + "\u2060" + m.group()[1:], value)
 
 
 def code(value: str, *, in_table: bool) -> str:
     """A code span holding ``value`` verbatim. Backticks cannot be escaped inside a span, so the
     fence is one backtick longer than the longest run inside (CommonMark 6.1); in a GFM table a
     ``|`` must still be written ``\\|``, even inside a span (GFM 4.10)."""
-    value = _oneline(value)
+    value = _oneline(clean(value))
     if in_table:
         value = value.replace("|", "\\|")
     longest = max((len(run) for run in re.findall(r"`+", value)), default=0)

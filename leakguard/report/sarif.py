@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from leakguard import about
 from leakguard.model import Category, Finding, Origin, Severity, Verdict
+from leakguard.report.safe import json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # Partial fingerprint key: bump the suffix if Finding.fingerprint ever changes meaning, so GitHub
@@ -119,7 +120,8 @@ def relative_path(origin: Origin) -> str:
 
 def relative_uri(origin: Origin) -> str:
     """:func:`relative_path` as a URI reference: spaces, ``#``, ``?``, ``%`` and ``:`` percent-encoded."""
-    return quote(relative_path(origin), safe=_URI_SAFE)
+    # A name that is not UTF-8 holds its bytes as surrogates: percent-encoded as those bytes.
+    return quote(relative_path(origin), safe=_URI_SAFE, errors="surrogateescape")
 
 
 def _message(finding: Finding, redact: bool) -> str:
@@ -236,4 +238,4 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False) -> str
         "properties": {"verdict": verdict.status, "fail_on": verdict.fail_on.label},
     }
     doc = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

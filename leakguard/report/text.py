@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from leakguard.model import Artifact, Finding, Severity, Verdict, human_size
+from leakguard.report.safe import clean
 
 _COLORS = {
     Severity.CRITICAL: "\033[1;31m",
@@ -35,7 +36,7 @@ def _lines(finding: Finding, *, blocking: bool, redact: bool, color: bool) -> li
     if finding.secret is not None:
         value = finding.secret.redacted() if redact else finding.secret.reveal().decode("utf-8", "replace")
         evidence += f": {value}"
-    return [f"  {label} {finding.rule_id}  {location(finding)}{tail}", f"           {evidence}"]
+    return [f"  {label} {clean(finding.rule_id)}  {clean(location(finding))}{tail}", f"           {clean(evidence)}"]
 
 
 def render(verdict: Verdict, *, redact: bool = True, color: bool = False, verbose: bool = False,
@@ -51,16 +52,16 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False, verbos
             groups.setdefault(finding.origin.artifact, []).append((finding, blocking))
         for path, items in groups.items():
             artifact = by_artifact.get(path)
-            out.append(f"{path}" + (f"  ({_describe(artifact)})" if artifact else ""))
+            out.append(clean(f"{path}" + (f"  ({_describe(artifact)})" if artifact else "")))
             items.sort(key=lambda fb: (-fb[0].severity, not fb[1]))
             for finding, blocking in items:
                 out.extend(_lines(finding, blocking=blocking, redact=redact, color=color))
             out.append("")
         for change in verdict.diffs:
             growth = change.new_size - change.old_size
-            out.append(f"against {change.old}: {len(change.added)} added, {len(change.removed)} removed, "
+            out.append(clean(f"against {change.old}: {len(change.added)} added, {len(change.removed)} removed, "
                        f"{len(change.changed)} changed; unpacked {human_size(change.old_size)} -> "
-                       f"{human_size(change.new_size)} ({'+' if growth >= 0 else '-'}{human_size(abs(growth))})")
+                       f"{human_size(change.new_size)} ({'+' if growth >= 0 else '-'}{human_size(abs(growth))})"))
         carried = [f for f in (*verdict.blocking, *verdict.reported) if f.carried_over]
         if carried:
             plural = "s" if len(carried) != 1 else ""
@@ -68,10 +69,10 @@ def render(verdict: Verdict, *, redact: bool = True, color: bool = False, verbos
         if verdict.diffs or carried:
             out.append("")
         for problem in verdict.problems:
-            out.append(f"error: {problem.origin}: {problem.kind}: {problem.detail}")
+            out.append(clean(f"error: {problem.origin}: {problem.kind}: {problem.detail}"))
         not_scanned = [u for u in verdict.unscanned if verbose or not u.by_policy]
         for item in not_scanned:
-            out.append(f"not scanned: {item.origin}: {item.reason}")
+            out.append(clean(f"not scanned: {item.origin}: {item.reason}"))
         if verdict.problems or not_scanned:
             out.append("")
     out.append(_verdict_line(verdict, color=color))

@@ -6,8 +6,10 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, cast
 
-from leakguard.walk.entry import Entry, EntryKind
+from leakguard.walk.entry import Damage, Entry, EntryKind
+from leakguard.walk.streams import Guarded
 
 
 def entries(root: Path) -> Iterator[Entry]:
@@ -35,10 +37,18 @@ def entries(root: Path) -> Iterator[Entry]:
                 yield Entry(rel + "/", "dir")
                 subfolders.append(path)
             elif stat.S_ISREG(mode):
-                yield Entry(rel, "file", lambda p=path: p.open("rb"), size=info.st_size)  # type: ignore[misc]
+                yield Entry(rel, "file", lambda p=path: _open(p), size=info.st_size)  # type: ignore[misc]
             else:
                 yield Entry(rel, _kind(mode), None, _link_target(path) if stat.S_ISLNK(mode) else "")
         stack.extend(reversed(subfolders))  # popped in name order: a stable, sorted walk
+
+
+def _open(path: Path) -> IO[bytes]:
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise Damage(f"cannot open: {exc.strerror or exc}") from None
+    return cast(IO[bytes], Guarded(handle, (OSError,), "cannot read"))
 
 
 def _kind(mode: int) -> EntryKind:

@@ -8,6 +8,7 @@ inside archives). Hitting a limit raises ``LimitHit``, which the walker turns in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 KIB = 1024
@@ -21,14 +22,19 @@ class Limits:
 
     max_depth: int = 8
     max_total_bytes: int = 4 * GIB
+    # Expanded bytes per compressed byte read so far, for the artifact and for each compressed
+    # member or layer (GuardDog-style). The bench artifacts stay under 8:1 (botocore's wheel at
+    # its worst point, 7.7:1); deflate cannot exceed 1032:1, so a bomb passes 200:1 at once.
     max_ratio: float = 200.0
     # The ratio is only enforced past this many expanded bytes: small files of repeated text
-    # compress far better than 200:1 and are harmless.
-    ratio_floor: int = 64 * MIB
+    # compress far better than 200:1 and are harmless. A bomb stops after this much.
+    ratio_floor: int = 32 * MIB
+    # Every entry counts, directories and links included.
     max_members: int = 250_000
     max_member_bytes: int = 2 * GIB
-    # Members larger than this are scanned in overlapping windows of this size.
-    window_bytes: int = 256 * MIB
+    # Members larger than this are scanned in overlapping windows of this size; a member up to it
+    # arrives whole (claude-code 2.1.88's 57 MiB source map does), and memory is bounded by it.
+    window_bytes: int = 64 * MIB
     window_overlap: int = 64 * KIB
 
 
@@ -56,14 +62,48 @@ class LimitHit(Exception):
         return f"{self.detail}; raise `{key}` in [tool.leakguard.limits] if this artifact is legitimate"
 
 
+def check_ratio(limits: Limits, expanded: int, packed: int, what: str) -> None:
+    """Raise ``LimitHit`` when ``expanded`` bytes came from too few ``packed`` bytes."""
+    if expanded > limits.ratio_floor and expanded > limits.max_ratio * max(packed, 1):
+        raise LimitHit("max_ratio", f"expansion ratio over {limits.max_ratio:g}:1 for {what} "
+                                    f"({expanded:,} bytes from {packed:,})")
+
+
+class Ratio:
+    """The expansion ratio of one compressed member or layer, checked as its bytes come out."""
+
+    __slots__ = ("_expanded", "_limits", "_packed", "_source", "_what")
+
+    def __init__(self, limits: Limits, what: str, packed: Callable[[], int] | None = None) -> None:
+        self._limits = limits
+        self._what = what
+        self._source = packed
+        self._packed = 0
+        self._expanded = 0
+
+    def add_packed(self, size: int) -> None:
+        """Account for ``size`` more compressed bytes read (when no ``packed`` callable tells)."""
+        self._packed += size
+
+    def expanded(self, size: int) -> None:
+        """Account for ``size`` more bytes out; raise ``LimitHit`` past the ratio."""
+        self._expanded += size
+        packed = self._source() if self._source is not None else self._packed
+        check_ratio(self._limits, self._expanded, packed, self._what)
+
+
 @dataclass(slots=True)
 class Budget:
-    """What one artifact has drawn so far. Mutable by design: one per artifact, never shared."""
+    """What one artifact has drawn so far. Mutable by design: one per artifact, never shared.
+
+    ``expanded`` counts every byte produced by reading (each nesting layer again, headers and
+    padding included); ``consumed`` the artifact's own bytes read so far (re-reads included)."""
 
     limits: Limits
-    compressed_size: int
     expanded: int = 0
+    consumed: int = 0
     members: int = 0
+    entries: int = 0
     notes: list[str] = field(default_factory=list)
 
     def charge(self, size: int) -> None:
@@ -75,17 +115,15 @@ class Budget:
                 "max_total_bytes",
                 f"more than {limits.max_total_bytes:,} bytes unpacked",
             )
-        if self.expanded > limits.ratio_floor and self.compressed_size > 0:
-            ratio = self.expanded / self.compressed_size
-            if ratio > limits.max_ratio:
-                raise LimitHit(
-                    "max_ratio",
-                    f"expansion ratio over {limits.max_ratio:g}:1 "
-                    f"({self.expanded:,} bytes from {self.compressed_size:,})",
-                )
+        check_ratio(limits, self.expanded, self.consumed, "the artifact")
 
-    def count_member(self) -> None:
-        """Account for one more member; raise ``LimitHit`` past the member limit."""
-        self.members += 1
-        if self.members > self.limits.max_members:
+    def read_raw(self, size: int) -> None:
+        """Account for ``size`` more bytes read from the artifact itself."""
+        self.consumed += size
+
+    def count_entry(self, *, member: bool) -> None:
+        """Account for one more entry (a member unless a directory); raise ``LimitHit`` past the limit."""
+        self.entries += 1
+        self.members += member
+        if self.entries > self.limits.max_members:
             raise LimitHit("max_members", f"more than {self.limits.max_members:,} members")

@@ -50,8 +50,9 @@ def test_embedded_sources_are_weighed_by_licence_and_repository(tmp_path: Path, 
 
 def test_sources_shipped_as_files_match_by_content_under_any_path(tmp_path: Path) -> None:
     """rxjs 7.8.1: the map embeds ../cjs/... sources that ship byte for byte under dist/esm5/."""
-    files = {"dist/bundles/x.umd.js.map": source_map([("../cjs/a.js", "var a = 1;\n"), ("../cjs/b.js", "var b = 2;\n")]),
-             "dist/esm5/a.js": "var a = 1;\n", "dist/esm5/b.js": "var b = 2;\n"}
+    bundle_map = source_map([("../cjs/a.js", "var a = 1;\n"), ("../cjs/b.js", "var b = 2;\n")])
+    files = {"dist/bundles/x.umd.js.map": bundle_map, "dist/esm5/a.js": "var a = 1;\n",
+             "dist/esm5/b.js": "var b = 2;\n"}
     verdict = scan([str(write(tmp_path, "rx.tgz", npm_tarball(files, license="Apache-2.0")))], Config())
     assert _maps(verdict) == [("source-map.shipped-sources", "low", "package/dist/bundles/x.umd.js.map")]
     files["dist/esm5/b.js"] = "var b = 3;\n"  # one source differs from what ships: that one is hidden
@@ -69,7 +70,8 @@ def test_maps_of_one_artifact_and_severity_are_one_finding_with_every_map_relate
     assert finding["severity"] == "medium" and finding["location"]["path"] == str(pkg)
     assert finding["message"].startswith("5 source maps embed 5 first-party source files")
     assert "largest: package/dist/m4.js.map (1 files" in finding["message"]
-    assert [r["path"].rsplit("!/", 1)[-1] for r in finding["related"]] == [f"package/dist/m{i}.js.map" for i in (4, 3, 2, 1, 0)]
+    related = [r["path"].rsplit("!/", 1)[-1] for r in finding["related"]]
+    assert related == [f"package/dist/m{i}.js.map" for i in (4, 3, 2, 1, 0)]  # the largest first
     sarif = json.loads(run_cli("scan", "--format", "sarif", str(pkg), cwd=tmp_path).stdout)
     [result_] = sarif["runs"][0]["results"]
     assert len(result_["relatedLocations"]) == 5
@@ -89,25 +91,27 @@ def test_each_map_is_still_allowed_on_its_own(tmp_path: Path) -> None:
 
 def test_a_map_the_previous_release_had_is_carried_over(tmp_path: Path) -> None:
     old = write(tmp_path, "w-1.0.0.tgz", npm_tarball({"a.js.map": source_map(FIRST)}, version="1.0.0", license="MIT"))
-    new = write(tmp_path, "w-1.1.0.tgz", npm_tarball({"a.js.map": source_map(FIRST), "b.js.map": source_map(FIRST)},
-                                                     version="1.1.0", license="MIT"))
+    both = {"a.js.map": source_map(FIRST), "b.js.map": source_map(FIRST)}
+    new = write(tmp_path, "w-1.1.0.tgz", npm_tarball(both, version="1.1.0", license="MIT"))
     verdict = scan([str(new)], Config(), against=[str(old)])
     carried = {f.origin.inner: f.carried_over for f in verdict.blocking if f.rule_id == "source-map.embedded-sources"}
     assert carried == {"package/a.js.map": True, "package/b.js.map": False}
 
 
 def test_a_credential_in_a_fixture_path_is_one_level_lower_unless_proven_real(tmp_path: Path) -> None:
+    key = "sk-proj-" + "Ab3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG1hJ3k"
     files = {
-        "tests/fixtures/settings.py": "OPENAI_API_KEY = 'sk-proj-" + "Ab3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG1hJ3k' \n",
+        "tests/fixtures/settings.py": f"OPENAI_API_KEY = '{key}' \n",
         "tests/gh.py": f"TOKEN = '{github_token(seed=3)}'\n",  # a GitHub checksum: proof it is real
         "src/app.py": "OPENAI_API_KEY = 'sk-proj-" + "Zb3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG1hJ3k' \n",
     }
     pkg = write(tmp_path, "f.tgz", sdist(files, name="fix", version="1.0"))
     by_path = {f.origin.inner: f for f in (*scan([str(pkg)], Config()).blocking, *scan([str(pkg)], Config()).reported)}
-    fixture, proven, real = by_path["fix-1.0/tests/fixtures/settings.py"], by_path["fix-1.0/tests/gh.py"], \
-        by_path["fix-1.0/src/app.py"]
+    fixture = by_path["fix-1.0/tests/fixtures/settings.py"]
+    proven, real = by_path["fix-1.0/tests/gh.py"], by_path["fix-1.0/src/app.py"]
     assert fixture.severity == Severity(real.severity - 1)
-    assert "in a test or documentation path" in fixture.message and fixture.fact("fixture") == "fix-1.0/tests/fixtures/settings.py"
+    assert "in a test or documentation path" in fixture.message
+    assert fixture.fact("fixture") == "fix-1.0/tests/fixtures/settings.py"
     assert proven.severity is Severity.CRITICAL and proven.fact("proof") is not None
     off = {f.origin.inner: f.severity for f in scan([str(pkg)], Config(fixture_paths=())).blocking}
     assert off["fix-1.0/tests/fixtures/settings.py"] == real.severity
@@ -115,14 +119,14 @@ def test_a_credential_in_a_fixture_path_is_one_level_lower_unless_proven_real(tm
 
 def test_a_key_in_a_test_folder_is_one_medium_finding_with_both_rule_ids(tmp_path: Path) -> None:
     """requests' test certificate keys: one finding (not private-key.pkcs8 and file.private-key)."""
-    pkg = write(tmp_path, "r.tgz", sdist({"tests/certs/server.key": pem("PRIVATE KEY", "srv")}, name="req", version="2"))
+    key = pem("PRIVATE KEY", "srv")
+    pkg = write(tmp_path, "r.tgz", sdist({"tests/certs/server.key": key}, name="req", version="2"))
     verdict = scan([str(pkg)], Config())
     assert verdict.blocking == ()
     [finding] = verdict.reported
     assert (finding.rule_id, finding.severity) == ("private-key.pkcs8", Severity.MEDIUM)
     assert finding.fact("also") == "file.private-key"
-    [outside] = scan([str(write(tmp_path, "k.tgz", sdist({"certs/server.key": pem("PRIVATE KEY", "srv")})))],
-                     Config()).blocking
+    [outside] = scan([str(write(tmp_path, "k.tgz", sdist({"certs/server.key": key})))], Config()).blocking
     assert outside.severity is Severity.HIGH
 
 
@@ -138,7 +142,7 @@ def test_traversal_names_inside_a_test_archive_are_lowered(tmp_path: Path) -> No
 
 def test_toy_env_files_are_low_and_real_ones_high(tmp_path: Path) -> None:
     """Flask 3.1.3's tests/test_apps/.env: FOO=env, SPAM=1, EGGS=2."""
-    toy = write(tmp_path, "t.tgz", sdist({"tests/test_apps/.env": "FOO=env\nSPAM=1\nEGGS=2\n"}, name="fl", version="3"))
+    toy = write(tmp_path, "t.tgz", sdist({"tests/test_apps/.env": "FOO=env\nSPAM=1\nEGGS=2\n"}, name="fl"))
     assert [(f.rule_id, f.severity.label) for f in scan([str(toy)], Config()).reported] == [
         ("file.dotenv-toy", "low")]
     real = write(tmp_path, "r.tgz", npm_tarball({".env": "APP_MODE=production\nSIGNING=kQ7x2Lp9Vz4mR8tW\n"}))

@@ -353,8 +353,10 @@ def test_github_annotations_cannot_inject_commands() -> None:
     hostile = Origin(("a.tgz", "x\n::add-mask::y,title=z"))
     finding = Finding("r.1", Category.POLICY, Severity.HIGH, hostile, "50% done\r\n::stop-commands::t")
     [line, verdict_line] = github.render(Verdict(blocking=(finding,), reported=(), problems=())).splitlines()
-    assert line == ("::error file=a.tgz/x%0A%3A%3Aadd-mask%3A%3Ay%2Ctitle=z,title=r.1::"
-                    "50%25 done%0D%0A::stop-commands::t")
+    # Control characters are written as visible escapes (report/safe.py), so CR and LF never
+    # reach the runner; % : , are escaped as the runner's ActionCommand reads them.
+    assert line == ("::error file=a.tgz/x\\n%3A%3Aadd-mask%3A%3Ay%2Ctitle=z,title=r.1::"
+                    "50%25 done\\r\\n::stop-commands::t")
     assert verdict_line == "::notice::leakguard verdict: fail: 1 blocking finding at high or above, 0 below"
 
 
