@@ -18,8 +18,8 @@ from leakguard.facts import NONE, Facts, Measure
 from leakguard.match import content, inline, maps, sourcemap
 from leakguard.match.detector import Detector
 from leakguard.match.files import npm_manifest
-from leakguard.match.sourcemap import MapError, SourceMap
-from leakguard.model import Blob, Origin, Problem
+from leakguard.match.sourcemap import MapError, MapLimit, SourceMap
+from leakguard.model import Blob, Category, Finding, Origin, Problem, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,11 @@ def source_map(detector: Detector, blob: Blob, prepared: content.Prepared) -> St
         return Step()
     try:
         parsed = sourcemap.parse(blob.data)
+    except MapLimit as exc:  # read as text, and blocks: what was not analysed is never a pass
+        limit = Finding("walk.limit", Category.POLICY, Severity.CRITICAL, blob.origin,
+                        f"source map with {exc}: scanned as text for credentials but not analysed as a source "
+                        "map; a map like this should not ship", key="walk.limit")
+        return Step(Facts(findings=(limit,)))
     except MapError as exc:
         problem = Problem(blob.origin, "corrupt", f"source map cannot be read: {exc}")
         return Step(Facts(problems=(problem,)))

@@ -7,16 +7,19 @@ map's sections. It can be read in any order, any number of times.
 How a 60 MB map is parsed without ``json.loads`` of all of it (17x slower, several copies): escaped
 backslashes and quotes are blanked (``\\\\`` and ``\\"`` become two letters, left to right, exactly
 as JSON reads a run of backslashes), so every quote left delimits a string; every string that is not
-an object key is then replaced by a small marker object holding its index, and ``json.loads`` reads
-the small skeleton that remains. JSON's own grammar decides the structure (whitespace, nesting,
-duplicate keys: the last wins, as ``JSON.parse``), and no string is decoded until it is needed.
+an object key is then replaced by ``NaN``, which ``json.loads`` reads back as the string's index
+while it reads the small skeleton that remains. JSON's own grammar decides the structure
+(whitespace, nesting, duplicate keys: the last wins, as ``JSON.parse``), and no string is decoded
+until it is needed.
 """
 
 from __future__ import annotations
 
+import array
 import codecs
+import io
+import itertools
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -98,34 +101,68 @@ class SourceMap:
         return ranges
 
 
+class MapLimit(MapError):
+    """A map with more strings than ``MAX_STRINGS``: not analysed as a map (a limit, not damage)."""
+
+
+# Strings a map may hold to be analysed as one (each costs a few dozen bytes while it is parsed):
+# claude-code 2.1.88's 60 MB map holds about 9,500; large webpack maps' names arrays a few hundred
+# thousand. A map of millions of tiny strings is built to exhaust memory.
+MAX_STRINGS = 2_000_000
+
+
+class _Str(int):
+    """A string value, as its index among the map's strings: ``json.loads`` reads the ``NaN`` that
+    stands in its place through ``parse_constant``, so it costs a small int, not a string."""
+
+    __slots__ = ()
+
+
 def parse(data: bytes) -> SourceMap | None:
     """The map in ``data``, or None when the JSON is well-formed but not a version-3 source map.
-    Raises ``MapError`` when the bytes start as a JSON object but are not one (truncated, damaged)."""
+    Raises ``MapError`` when the bytes start as a JSON object but are not one (truncated, damaged),
+    ``MapLimit`` when they hold more than ``MAX_STRINGS`` strings."""
     start = _body(data)
-    strings = _strings(data, start)
-    nonce = os.urandom(12).hex()  # marker objects that no input can forge
-    pieces: list[bytes] = []
-    spans: list[tuple[int, int]] = []
+    quotes = _quotes(data, start)
+    if len(quotes) > 2 * MAX_STRINGS:
+        raise MapLimit(f"more than {MAX_STRINGS:,} strings")
+    # Every string that is not an object key becomes NaN, read back as its index (_Str): the text
+    # json.loads sees holds the map's structure only. JSON has no NaN, so none can be forged.
+    skeleton = io.BytesIO()
+    spans = array.array("q")
     prev = start
-    for begin, end in strings:
+    for i in range(0, len(quotes), 2):
+        begin, end = quotes[i], quotes[i + 1] + 1
         if _COLON.match(data, end) is not None:
             continue  # an object key: kept as it is written
-        pieces += (data[prev:begin], b'{"%s":%d}' % (nonce.encode(), len(spans)))
-        spans.append((begin, end))
+        skeleton.write(_structure(data, prev, begin))
+        skeleton.write(b"NaN")
+        spans.extend((begin, end))
         prev = end
-    pieces.append(data[prev:])
+    skeleton.write(_structure(data, prev, len(data)))
+    counter = itertools.count()
     try:
-        doc = json.loads(b"".join(pieces).decode("latin-1"), strict=False)
+        doc = json.loads(skeleton.getvalue().decode("latin-1"), strict=False,
+                         parse_constant=lambda _: _Str(next(counter)))
     except (ValueError, RecursionError) as exc:
         raise MapError(f"not valid JSON: {_first_line(exc)}") from None
     if not isinstance(doc, dict):
         raise MapError("not a JSON object")
-    reader = _Reader(data, nonce, spans)
+    reader = _Reader(data, spans)
     sections: list[Section] = []
     skip: list[tuple[int, int]] = []
     if not reader.section(doc, sections, skip, 0):
         return None
     return SourceMap(tuple(sections), tuple(skip), len(data))
+
+
+def _structure(data: bytes, start: int, end: int) -> bytes:
+    """The map's bytes between two strings: JSON's structure, where no constant of Python's own
+    (NaN, Infinity) may appear."""
+    piece = data[start:end]
+    if b"NaN" in piece or b"Infinity" in piece:
+        raise MapError(f"not valid JSON: a constant JSON does not have, near offset {start}")
+    return piece
 
 
 def _body(data: bytes) -> int:
@@ -141,9 +178,9 @@ def _body(data: bytes) -> int:
     return pos
 
 
-def _strings(data: bytes, start: int) -> list[tuple[int, int]]:
-    """The byte span (quotes included) of every JSON string from ``start``."""
-    quotes: list[int] = []
+def _quotes(data: bytes, start: int) -> array.array[int]:
+    """The offset of every quote that opens or closes a JSON string from ``start``, in pairs."""
+    quotes = array.array("q")
     pos, size = start, len(data)
     while pos < size:
         end = min(size, pos + CHUNK)
@@ -153,10 +190,12 @@ def _strings(data: bytes, start: int) -> list[tuple[int, int]]:
         if b"\\" in chunk:
             chunk = chunk.replace(b"\\\\", b"XX").replace(b'\\"', b"XX")
         quotes.extend(match.start() + pos for match in _QUOTE.finditer(chunk))
+        if len(quotes) > 2 * MAX_STRINGS + 1:
+            break  # the caller refuses it: no need to read on
         pos = end
-    if len(quotes) % 2:
+    if len(quotes) % 2 and len(quotes) <= 2 * MAX_STRINGS:
         raise MapError(f"a string starting at offset {quotes[-1]} never ends (truncated?)")
-    return [(quotes[i], quotes[i + 1] + 1) for i in range(0, len(quotes), 2)]
+    return quotes
 
 
 def _first_line(error: BaseException) -> str:
@@ -164,19 +203,16 @@ def _first_line(error: BaseException) -> str:
 
 
 class _Reader:
-    """Reads the fields of ``json.loads``' skeleton, turning marker objects back into strings."""
+    """Reads the fields of ``json.loads``' skeleton, turning string indexes back into strings."""
 
-    def __init__(self, data: bytes, nonce: str, spans: list[tuple[int, int]]) -> None:
+    def __init__(self, data: bytes, spans: array.array[int]) -> None:
         self.data = data
-        self.nonce = nonce
         self.spans = spans
 
     def span(self, value: object) -> tuple[int, int] | None:
         """The byte span of a string value, or None when ``value`` is no string."""
-        if isinstance(value, dict) and len(value) == 1:
-            index = value.get(self.nonce)
-            if isinstance(index, int):
-                return self.spans[index]
+        if isinstance(value, _Str):
+            return self.spans[2 * value], self.spans[2 * value + 1]
         return None
 
     def text(self, value: object) -> str | None:
@@ -202,7 +238,7 @@ class _Reader:
         raw_contents = doc.get("sourcesContent")
         contents = tuple(self.span(c) for c in raw_contents) if isinstance(raw_contents, list) else ()
         ignore = frozenset(i for key in ("ignoreList", "x_google_ignoreList") if isinstance(doc.get(key), list)
-                           for i in doc[key] if isinstance(i, int) and not isinstance(i, bool))
+                           for i in doc[key] if type(i) is int)  # not a string's index, not a bool
         out.append(Section(self.text(doc.get("sourceRoot")) or "", sources, contents, ignore, mappings is not None))
         skip.extend(span for span in (*contents, mappings) if span is not None)
         for item in subs:
@@ -215,9 +251,9 @@ class _Reader:
 def _is_three(value: object, reader: _Reader) -> bool:
     """``version`` 3: the number (3, 3.0, 3e0: what ``JSON.parse`` then a check accept) or the
     string "3", which tools accept too."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value == 3
-    return reader.text(value) == "3"
+    if isinstance(value, _Str):
+        return reader.text(value) == "3"
+    return type(value) in (int, float) and value == 3
 
 
 def _literal_text(literal: bytes) -> str:

@@ -116,3 +116,19 @@ def test_bombs_with_workers(tmp_path: Path, jobs: list[str]) -> None:
     bomb = bombs.ten_gib_member_tgz(tmp_path / "member.tgz", 2 * bombs.GIB)
     out = _clean(_scan(bomb, cwd=tmp_path, jobs=jobs), 1)
     assert "expansion ratio over 200:1" in out
+
+
+@pytest.mark.parametrize("jobs", [JOBS, []])
+def test_a_map_of_millions_of_tiny_strings_is_a_limit_not_a_memory_error(tmp_path: Path, jobs: list[str]) -> None:
+    """Inside the window (60 MB), but every 4 bytes a string: parsed as a map it would hold millions
+    of objects. Refused by its string count (sourcemap.MAX_STRINGS), and still read as text."""
+    path = tmp_path / "tiny.js.map"
+    token = github_token(seed=77)
+    with path.open("w") as out:
+        out.write('{"version":3,"mappings":"","sources":["' + token + '"')
+        for _ in range(150):
+            out.write(',"a"' * 100_000)
+        out.write("]}")
+    out = _clean(_scan(path, cwd=tmp_path, jobs=jobs), 1)
+    assert "walk.limit" in out and "more than 2,000,000 strings" in out
+    assert "github.pat-classic" in out  # what the map holds is still scanned
