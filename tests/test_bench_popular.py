@@ -88,7 +88,7 @@ def test_refresh_pins_then_report(tmp_path: Path) -> None:
     assert "- **2 blocked** (0 of them with members leakguard could not scan" in text
     assert "1 of them a real leak the list expects to block; 1 file with a verdict other than expected" in text
     assert ("- **Mean medium findings per release: 0.50** (2 in all, 1 of them lowered from high in a test or "
-            "documentation path)") in text
+            "documentation path, which stand for 1 place:") in text
     rows = [line for line in text.splitlines() if line.startswith("| npm:") or line.startswith("| pypi:")]
     cells = [[cell.strip() for cell in row.strip("|").split("|")][:6] for row in rows]
     assert cells == [
