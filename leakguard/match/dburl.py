@@ -25,6 +25,10 @@ DEFAULT_PASSWORDS = frozenset({
     b"pass123", b"pw", b"pwd", b"foo", b"bar", b"foobar", b"mypassword", b"mysecretpassword",
 })
 
+# Demonstration accounts documentation uses everywhere, with the suffix a password policy forces
+# (Oracle's SCOTT schema, whose password is tiger; SQLAlchemy's tests use tiger^5HHH for SQL Server).
+DEMO_LOGINS = {b"scott": b"tiger"}
+
 # RFC 2606 / RFC 6761 names: documentation and local-only domains.
 _RESERVED_NAME = re.compile(rb"(?:^|\.)(?:example\.(?:com|org|net)|example|test|invalid|localhost)$")
 _DOCUMENTATION_NETS = tuple(ipaddress.ip_network(net) for net in (
@@ -67,7 +71,10 @@ def parse(text: bytes) -> Login | None:
     for form in (_URL, _ORACLE_THIN, _NETRC):
         match = form.search(text)
         if match is not None:
-            return Login(_clean(match["user"] or b""), _clean(match["password"]), match["host"])
+            user, password = match["user"] or b"", match["password"]
+            if form is _URL and b"," in password:  # multi-host (scheme://h1:1,user:pw@h2): the last
+                user, _, password = password.rpartition(b",")[2].partition(b":")
+            return Login(_clean(user), _clean(password), match["host"])
     password = _PASSWORD_PAIR.search(text)
     if password is None:
         return None
@@ -106,6 +113,13 @@ def local_or_documentation(host: bytes) -> bool:
     return any(address in net for net in _DOCUMENTATION_NETS if net.version == address.version)
 
 
+def _default_words(password: bytes) -> bool:
+    """A phrase of default words only (``a secret``, ``my-password``)."""
+    words = [w for w in re.split(rb"[^a-z0-9]+", password) if w]
+    return len(words) > 1 and all(len(w) <= 2 or w in DEFAULT_PASSWORDS for w in words) and \
+        any(w in DEFAULT_PASSWORDS for w in words)
+
+
 def real_login(text: bytes) -> bool:
     """Could these credentials unlock a server someone else runs? Not when the password is the user
     name or a default, nor when the host is this machine or a documentation host. A string this
@@ -113,7 +127,9 @@ def real_login(text: bytes) -> bool:
     login = parse(text)
     if login is None:
         return True
-    password = login.password.lower()
-    if not password or password == login.user.lower() or password in DEFAULT_PASSWORDS:
+    password, user = login.password.lower(), login.user.lower()
+    if not password or password == user or password in DEFAULT_PASSWORDS or _default_words(password):
+        return False
+    if user in DEMO_LOGINS and password.startswith(DEMO_LOGINS[user]):
         return False
     return not (login.host and local_or_documentation(login.host))

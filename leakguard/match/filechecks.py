@@ -71,18 +71,19 @@ def env_file(data: bytes) -> str | None:
     """A .env that sets a value that is not a toy (it should not ship at all); the detail counts
     them. One that only sets toy values is ``env_toy``'s."""
     names = _set_values(data)
-    if not names:
-        return "no values set"
-    if all(_toy(name, value) for name, value in _values(data)):
+    if not names or all(_toy(name, value) for name, value in _values(data)):
         return None
     return f"{len(names)} value{'s' if len(names) != 1 else ''}: {_names(names)}"
 
 
 def env_toy(data: bytes) -> str | None:
-    """A .env whose values are all toys (``FOO=env``, ``DEBUG=1``): shipping it leaks nothing
-    (any credential in it is reported as one anyway)."""
+    """A .env whose values are all toys (``FOO=env``, ``DEBUG=1``), or that sets none (scipy's
+    ``.envrc``: ``use flake``): shipping it leaks nothing (any credential in it is reported as one
+    anyway)."""
     values = _values(data)
-    if not values or not all(_toy(name, value) for name, value in values):
+    if not values:
+        return "no values set"
+    if not all(_toy(name, value) for name, value in values):
         return None
     return f"{len(values)} toy value{'s' if len(values) != 1 else ''}: {_names([n.decode('ascii') for n, _ in values])}"
 

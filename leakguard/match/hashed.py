@@ -15,6 +15,9 @@ import hashlib
 import re
 
 CHUNK = 4 * 1024 * 1024
+# Words remembered between blobs; past this many the memory starts over (memory is bounded by
+# limits, not by how many distinct words an artifact holds).
+SEEN = 1 << 18
 _ALNUM = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _TO_SPACE = bytes(c if c in _ALNUM else 32 for c in range(256))
 _CAMEL = re.compile(rb"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -37,9 +40,15 @@ class HashedNames:
         for pos in range(0, len(data), CHUNK):
             # Chunks overlap by 64 bytes so a word at an edge is whole in one of them.
             words = set(data[max(0, pos - 64) : pos + CHUNK].translate(_TO_SPACE).split())
-            for word in words - seen.keys():
-                seen[word] = self._check(word)
-            found.update(name for word in words if (name := seen[word]) is not None)
+            if len(seen) > SEEN:
+                seen.clear()
+            for word in words:  # not ``words - seen.keys()``: that walks every key remembered
+                if word in seen:
+                    name = seen[word]
+                else:
+                    name = seen[word] = self._check(word)
+                if name is not None:
+                    found.add(name)
         return found
 
     def _check(self, word: bytes) -> str | None:

@@ -297,12 +297,18 @@ LINK_MARKER = b"sourcemappingurl="
 
 
 def starts_as_object(data: bytes) -> bool:
-    """Does ``data`` start as a JSON object, after what a browser strips (BOM, XSSI guard, space)?"""
+    """Does ``data`` start as a JSON object, after what a browser strips (BOM, XSSI guard, space)?
+    Its first member must start as JSON's do: a linker version script (``vers.map``: ``{ global:``)
+    is not one, and is scanned as text."""
+    head = data[:4096] if len(data) > 4096 else data
     try:
-        _body(data[:4096] if len(data) > 4096 else data)
+        pos = _body(head) + 1
     except MapError:
         return False
-    return True
+    while pos < len(head) and head[pos] in _WS:
+        pos += 1
+    return pos == len(head) or head[pos] in b'"}'
+
 
 
 def named_map(blob: Blob) -> bool:

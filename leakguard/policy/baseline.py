@@ -16,6 +16,7 @@ from pathlib import Path
 
 from leakguard.errors import ConfigError
 from leakguard.model import Finding, Suppression, versionless
+from leakguard.policy.aggregate import flatten
 from leakguard.textfile import parsed, read_text
 
 VERSION = 1
@@ -92,17 +93,18 @@ def render(entries: Iterable[Entry]) -> str:
 
 
 def create(findings: Iterable[Finding]) -> list[Entry]:
-    """Entries for every finding of a scan."""
-    return [entry_for(f) for f in findings]
+    """Entries for every finding of a scan (those an aggregate stands for, each on its own)."""
+    return [entry_for(f) for f in flatten(findings)]
 
 
 def update(existing: Baseline, findings: Iterable[Finding]) -> list[Entry]:
     """Existing entries (reasons kept) plus entries for new findings."""
     known = existing.by_fingerprint
-    return [*existing.entries, *(entry_for(f) for f in findings if not known.keys() & set(f.fingerprints()))]
+    return [*existing.entries,
+            *(entry_for(f) for f in flatten(findings) if not known.keys() & set(f.fingerprints()))]
 
 
 def prune(existing: Baseline, findings: Iterable[Finding]) -> list[Entry]:
     """Existing entries that a scan still produces."""
-    seen = {fingerprint for f in findings for fingerprint in f.fingerprints()}
+    seen = {fingerprint for f in flatten(findings) for fingerprint in f.fingerprints()}
     return [e for e in existing.entries if e.fingerprint in seen]

@@ -16,11 +16,16 @@ import pathspec
 
 from leakguard.model import Category, Finding, Severity
 
-# What users expect to hold fixtures: test suites, their data, documentation and examples.
+# What users expect to hold fixtures: test suites (by the directory and file names of Python, Go,
+# C/C++, Java and JavaScript conventions), their data, dummy servers and mocks, documentation and
+# examples, and the README a package's metadata repeats (PKG-INFO, METADATA).
 FIXTURE_PATHS: tuple[str, ...] = (
     "test/", "tests/", "testing/", "__tests__/", "__test__/", "spec/", "specs/", "fixtures/", "__fixtures__/",
-    "testdata/", "test-data/", "test_data/", "docs/", "doc/", "examples/", "example/", "samples/", "sample/",
-    "demo/", "demos/", "*.test.*", "*.spec.*", "test_*.py", "*_test.py", "*_test.go", "conftest.py",
+    "testdata/", "test-data/", "test_data/", "test_*/", "*_test/", "*_tests/", "test-*/", "*-tests/",
+    "testcases/", "test cases/", "test-cases/", "mock/", "mocks/", "__mocks__/", "fakes/", "dummy*/",
+    "docs/", "doc/", "examples/", "example/", "samples/", "sample/", "demo/", "demos/",
+    "*.test.*", "*.spec.*", "test_*.*", "*_test.*", "*_tests.*", "*Test.java", "*Tests.java", "*Test.kt",
+    "conftest.py", "README", "README.*", "PKG-INFO", "*.dist-info/METADATA",
 )
 LOWERED = (Category.CREDENTIAL, Category.SENSITIVE_FILE)
 
@@ -33,13 +38,15 @@ class Fixtures:
         self.spec = pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
 
     def where(self, finding: Finding) -> str | None:
-        """The fixture path the finding lies under, or None."""
+        """The fixture path the finding lies under (its shortest: ``pkg-1.0/tests/``), or None."""
         if self.spec is None:
             return None
         for depth in range(1, len(finding.origin.chain)):
             path = "/".join(part.strip("/") for part in finding.origin.chain[1 : depth + 1])
             if self.spec.match_file(path):
-                return finding.origin.chain[depth]
+                parts = path.split("/")
+                return next(prefix for i in range(1, len(parts) + 1)
+                            if self.spec.match_file(prefix := "/".join(parts[:i]) + ("/" if i < len(parts) else "")))
         return None
 
     def lower(self, finding: Finding) -> Finding:

@@ -30,7 +30,7 @@ import pathspec
 
 from leakguard.errors import UsageError
 from leakguard.model import Artifact, ArtifactEnd, Blob, Finding, Origin, Problem, Severity, Source, Unscanned
-from leakguard.walk import compressed, detect, fs, names, tar, zip
+from leakguard.walk import compressed, detect, fs, names, npy, tar, zip
 from leakguard.walk.digest import Digest
 from leakguard.walk.entry import Damage, Entry, Unsupported
 from leakguard.walk.judge import artifact_wide, finding, limit, promise, structure
@@ -322,6 +322,14 @@ class _Walk:
                     stream = counting(raw, ratio.expanded, max_read=PACKED_READ)
                 if self.kind == "directory":
                     stream = counting(stream, self.budget.read_raw)
+                if entry.packed is not None and entry.name.lower().endswith(".npy"):
+                    head = _read_up_to(stream, npy.HEAD)
+                    array = npy.numeric(head)
+                    if array is not None:  # numbers, not text: not inflated (scipy's 6 GB of floats)
+                        yield Unscanned(origin, f"{array}: numbers hold no text (only the header was read)",
+                                        by_policy=True)
+                        return
+                    stream = cast(IO[bytes], Prefixed(head, stream))
                 sized = _Sized() if top else None
                 if sized is not None:  # size and CRC-32 of what extracting writes, for release diffs
                     counted = Counted(stream, _ignore, sized)
@@ -343,6 +351,18 @@ class _Walk:
             yield Problem(origin, "corrupt" if self.kind != "directory" else "unreadable", str(exc))
 
     # -- helpers -------------------------------------------------------------------------------
+
+def _read_up_to(stream: IO[bytes], size: int) -> bytes:
+    """Up to ``size`` bytes of ``stream`` (fewer only at its end)."""
+    parts, got = [], 0
+    while got < size:
+        part = stream.read(size - got)
+        if not part:
+            break
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
 
 def _bounded(events: Iterator[Event], root: Callable[[], Origin]) -> Iterator[Event]:
     """An artifact-wide limit ends the artifact's walk with one finding at its root (asked for at

@@ -71,5 +71,6 @@ def promise(origin: Origin, name: str, fmt: str | None, head: bytes) -> Iterator
         return
     actual = fmt if fmt is not None else ("empty" if not head else "not an archive")
     expected = "/".join(sorted(promised))
-    yield finding(origin, "walk.format-mismatch", Severity.HIGH,
+    # Medium: what the member holds was read all the same, by its content.
+    yield finding(origin, "walk.format-mismatch", Severity.MEDIUM,
                   f"name promises {expected} but the content is {actual}; scanned by content")

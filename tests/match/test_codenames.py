@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 
@@ -148,3 +149,16 @@ def test_publish_config_registry(tmp_path: Path) -> None:
     verdict = scan([str(write(tmp_path, "r.tgz", data))], Config())
     found = [(f.rule_id, f.origin.inner) for f in verdict.reported]
     assert found == [("endpoint.npm-registry", "package/package.json")]
+
+
+def test_hashed_names_remember_a_bounded_number_of_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every distinct word is hashed once, but what is remembered is bounded: an artifact of
+    millions of distinct words (minified bundles) does not grow the memory with it."""
+    from leakguard.match import hashed
+
+    monkeypatch.setattr(hashed, "SEEN", 500)
+    names = hashed.HashedNames(frozenset({hashlib.sha256(b"quokka").hexdigest()}))
+    for round_ in range(5):
+        words = b" ".join(b"w%d_%d" % (round_, i) for i in range(400))
+        assert names.find(words + b" quokkaMode") == {"quokka"}
+        assert len(names._seen) <= 500 + 402

@@ -23,6 +23,7 @@ from leakguard.match.filechecks import (
     core_dump,
     database_dump,
     env_file,
+    env_toy,
     env_values,
     npmrc_credentials,
     private_key,
@@ -160,7 +161,9 @@ def test_bad_id_and_bad_toml() -> None:
 @pytest.mark.parametrize(("check", "payload", "detail"), [
     (env_file, b"API_URL=https://api.acme.io\nDB_PASSWORD='k3j4h5g6f7'\nexport REGION=eu\n",
      "3 values: API_URL, DB_PASSWORD, REGION"),
-    (env_file, b"# nothing here\nAPI_KEY=\n", "no values set"),
+    (env_file, b"# nothing here\nAPI_KEY=\n", None),
+    (env_toy, b"# nothing here\nAPI_KEY=\n", "no values set"),
+    (env_toy, b"use flake\n", "no values set"),  # scipy's .envrc
     (env_values, b"API_KEY=<your-api-key>\nDB_PASSWORD=\nTOKEN=${TOKEN}\nSECRET=changeme\nPORT=3000\n", None),
     (env_values, b"API_KEY=your_api_key_here # from the dashboard\nDEBUG=false\n", None),
     (env_values, b'API_KEY="k3j4h5g6f7d8s9a0q1w2"\nPORT=3000\n', "1 value that is not a placeholder: API_KEY"),
@@ -496,7 +499,7 @@ def test_members_of_nested_archives_are_left_to_the_content_rules(tmp_path: Path
 
 
 def test_plain_archive_judges_paths_as_they_are(tmp_path: Path) -> None:
-    data = tar_bytes({"site/docs/.env.example": "KEY=<value>\n", "site/index.html": "x", "site/.env": "A=1234567\n",
+    data = tar_bytes({"site/docs/.env.example": "KEY=<value>\n", "site/index.html": "x", "site/.env": "A=k3j4h5g6f7d8s9a0\n",
                       "site/test/a.js": "x"})
     assert found(write(tmp_path, "site.tar.gz", data)) == {("file.dotenv", "A!/site/.env")}
 

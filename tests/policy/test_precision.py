@@ -111,7 +111,7 @@ def test_a_credential_in_a_fixture_path_is_one_level_lower_unless_proven_real(tm
     proven, real = by_path["fix-1.0/tests/gh.py"], by_path["fix-1.0/src/app.py"]
     assert fixture.severity == Severity(real.severity - 1)
     assert "in a test or documentation path" in fixture.message
-    assert fixture.fact("fixture") == "fix-1.0/tests/fixtures/settings.py"
+    assert fixture.fact("fixture") == "fix-1.0/tests/"
     assert proven.severity is Severity.CRITICAL and proven.fact("proof") is not None
     off = {f.origin.inner: f.severity for f in scan([str(pkg)], Config(fixture_paths=())).blocking}
     assert off["fix-1.0/tests/fixtures/settings.py"] == real.severity
@@ -156,3 +156,72 @@ def test_a_configured_internal_domain_blocks(tmp_path: Path) -> None:
     pkg = write(tmp_path, "i.tgz", npm_tarball({"a.js": "fetch('https://api.build.corp.example.net/v1')\n"}))
     [finding] = scan([str(pkg)], Config(internal_domains=("corp.example.net",))).blocking
     assert (finding.category.value, finding.severity) == ("internal-endpoint", Severity.HIGH)
+
+
+@pytest.mark.parametrize("path", [
+    "src/core/tsi/test_creds/server.key",  # grpcio: a test_* directory
+    "third_party/crypto/pem/pem_test.cc",  # BoringSSL: a *_test.* file
+    "dummyserver/certs/server.key",  # urllib3's test server
+    "vendored/meson/test cases/common/1 trivial/server.key",  # meson's test cases
+    "README.md",  # documentation a package's metadata repeats
+])
+def test_conventional_test_and_documentation_names_are_fixture_paths(tmp_path: Path, path: str) -> None:
+    key = pem("PRIVATE KEY", path)
+    pkg = write(tmp_path, "g.tgz", sdist({path: key, "src/server.key": pem("PRIVATE KEY", "real")}, name="g"))
+    verdict = scan([str(pkg)], Config())
+    assert [f.origin.inner for f in verdict.blocking] == ["g-1.0.0/src/server.key"]
+    [lowered] = verdict.reported
+    assert (lowered.origin.inner, lowered.severity) == (f"g-1.0.0/{path}", Severity.MEDIUM)
+
+
+def test_fixture_findings_of_one_artifact_and_rule_are_one_finding_baselined_each(tmp_path: Path) -> None:
+    """paramiko's sdist: 24 test keys read as a few findings, each key still listed and baselined."""
+    keys = {f"tests/keys/k{i}.key": pem("PRIVATE KEY", f"k{i}") for i in range(4)}
+    keys["docs/usage.rst"] = "Load it::\n\n" + pem("PRIVATE KEY", "doc")
+    pkg = write(tmp_path, "p.tgz", sdist({**keys, "src/app.py": "x = 1\n"}, name="pk", version="5"))
+    report = json.loads(run_cli("scan", "--format", "json", str(pkg), cwd=tmp_path).stdout)
+    [finding] = report["findings"]
+    assert (finding["rule"], finding["severity"]) == ("private-key.pkcs8", "medium")
+    assert finding["message"].startswith("5 findings in test or documentation paths (pk-5/tests/")
+    assert "pk-5/docs/usage.rst" in finding["message"]
+    assert sorted(r["path"].rsplit("!/", 1)[-1] for r in finding["related"]) == sorted(f"pk-5/{p}" for p in keys)
+    text = run_cli("scan", "-v", str(pkg), cwd=tmp_path).stdout
+    assert text.count("private-key.pkcs8") == 1
+    baseline = tmp_path / "b.json"
+    assert run_cli("baseline", "create", "-o", str(baseline), str(pkg), cwd=tmp_path).returncode == 0
+    assert len(json.loads(baseline.read_text())["entries"]) == 5  # one per key, not one for the group
+    again = run_cli("scan", "--format", "json", "--fail-on", "medium", "--baseline", str(baseline), str(pkg),
+                    cwd=tmp_path)
+    assert again.returncode == 0
+    assert [f["suppressed"]["kind"] for f in json.loads(again.stdout)["findings"]] == ["baseline"] * 5
+    assert scan([str(pkg)], Config(fail_on=Severity.MEDIUM)).exit_code == 1
+
+
+def test_a_linker_version_script_named_map_is_text_not_a_broken_source_map(tmp_path: Path) -> None:
+    """numpy 2.5.5's sdist: meson's test cases hold vers.map linker scripts, which start with '{'."""
+    script = "{\n  global: stuff_version;\n  local: *;\n};\n"
+    token = github_token(seed=9)
+    pkg = write(tmp_path, "n.tgz", sdist({"build/vers.map": script, "build/other.map": script + f"# {token}\n"},
+                                         name="n"))
+    verdict = scan([str(pkg)], Config())
+    assert verdict.problems == ()
+    assert [(f.rule_id, f.origin.inner) for f in verdict.blocking] == [
+        ("github.pat-classic", "n-1.0.0/build/other.map")]
+    truncated = write(tmp_path, "t.tgz", npm_tarball({"a.js.map": b'{"version":3,"sources":["a.ts"],"mappings":"AA'}))
+    assert [p.kind for p in scan([str(truncated)], Config()).problems] == ["corrupt"]
+
+
+def test_a_sparse_array_compressing_past_200_to_1_is_not_a_bomb(tmp_path: Path) -> None:
+    """scipy 1.18.1's sdist: an .npz member of 33.5 MB from 119 kB, a legitimate 280:1."""
+    npz = zip_bytes({"arr_0.npy": b"\x93NUMPY" + bytes(40 * 1024 * 1024)})
+    pkg = write(tmp_path, "s.tgz", sdist({"benchmarks/data/probs.npz": npz}, name="sp"))
+    verdict = scan([str(pkg)], Config())
+    assert verdict.exit_code == 0 and verdict.unscanned == ()
+
+
+def test_a_name_that_promises_another_format_is_reported_but_does_not_block(tmp_path: Path) -> None:
+    """meson's test data in numpy's sdist: a .tar.gz that is not gzip is read by its content."""
+    pkg = write(tmp_path, "m.tgz", npm_tarball({"data/cache.tar.gz": b"not an archive at all\n"}))
+    verdict = scan([str(pkg)], Config())
+    assert verdict.exit_code == 0
+    assert [(f.rule_id, f.severity.label) for f in verdict.reported] == [("walk.format-mismatch", "medium")]
