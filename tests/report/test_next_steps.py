@@ -94,7 +94,7 @@ def test_a_test_fixture_is_told_where_it_was_lowered(tmp_path: Path) -> None:
     write(tmp_path, "app-1.0.0.tgz", npm_tarball({"test/fixtures/id_rsa": pem("RSA PRIVATE KEY")}, name="app"))
     result = run_cli("scan", "--format", "json", "app-1.0.0.tgz", cwd=tmp_path)
     found = next(f for f in json.loads(result.stdout)["findings"] if f["rule"].startswith("private-key."))
-    assert "is a test or documentation path" in found["next_step"], found
+    assert "it lies in a test or documentation path (package/test/)" in found["next_step"], found
 
 
 def test_every_format_carries_the_next_step(tmp_path: Path) -> None:
