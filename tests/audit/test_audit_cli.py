@@ -103,7 +103,7 @@ def test_targets_from_a_file_directories_and_errors(fakes: Fakes, tmp_path: Path
     db = f"sqlite:///{tmp_path / 'a.db'}"
     folder = tmp_path / "checkout"
     folder.mkdir()
-    (folder / ".env").write_text("API_KEY=k3j4h5g6f7d8s9a0q1w2\n")  # a real value: "API_KEY=1" is a toy
+    (folder / ".env").write_text("API_KEY=k3j4h5g6f7d8s9a0\n")
     fakes.publish_npm("broken", "1.0.0", clean_tarball("broken", "1.0.0")[:90])  # truncated gzip
     fakes.publish_npm("tampered", "1.0.0", clean_tarball("tampered", "1.0.0"))
     fakes.files["/files/tampered-1.0.0.tgz"] += b"x"  # not what the packument's integrity says
