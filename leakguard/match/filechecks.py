@@ -82,7 +82,7 @@ def env_toy(data: bytes) -> str | None:
     anyway)."""
     values = _values(data)
     if not values:
-        return "no values set"
+        return "no value but empty ones, placeholders and short numbers"
     if not all(_toy(name, value) for name, value in values):
         return None
     return f"{len(values)} toy value{'s' if len(values) != 1 else ''}: {_names([n.decode('ascii') for n, _ in values])}"

@@ -18,21 +18,29 @@ MARK = b"leakguard:allow"
 _INLINE = re.compile(rb"leakguard:allow[ \t]+([A-Za-z0-9_.-]+)(?:[ \t]+([^\r\n*]*?))?[ \t]*(?:\*/|-->|$)", re.MULTILINE)
 
 
+# How far either way a finding's line is searched for allow comments: far beyond the reach within
+# which one counts (the policy's 256 bytes), and bounded, so a minified line of thousands of
+# findings is not read once per finding.
+WINDOW = 4096
+
+
 def directives(data: bytes, start: int, end: int) -> tuple[InlineAllow, ...]:
-    """The allow comments on the line of ``data[start:end]``, each with its distance in bytes from
-    that span (0 when it touches it)."""
-    line_start = data.rfind(b"\n", 0, start) + 1
-    line_end = data.find(b"\n", end)
+    """The allow comments on the line of ``data[start:end]`` within ``WINDOW`` bytes of it, each
+    with its distance in bytes from that span (0 when it touches it)."""
+    low, high = max(0, start - WINDOW), min(len(data), end + WINDOW)
+    before = data.rfind(b"\n", low, start)
+    line_start = before + 1 if before != -1 else low
+    line_end = data.find(b"\n", end, high)
     if line_end == -1:
-        line_end = len(data)
+        line_end = high
     if data.find(MARK, line_start, line_end) == -1:
         return ()
     found = []
     for match in _INLINE.finditer(data, line_start, line_end):
         reason = (match.group(2) or b"").decode("utf-8", "replace").strip()
         distance = max(0, match.start() - end, start - match.end())
-        found.append(InlineAllow(match.group(1).decode("ascii"), reason, distance, match.start(),
-                                 match.start() - line_start + 1))
+        column = match.start() - data.rfind(b"\n", 0, match.start())  # comments are rare: read back once
+        found.append(InlineAllow(match.group(1).decode("ascii"), reason, distance, match.start(), column))
     return tuple(found)
 
 

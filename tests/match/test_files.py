@@ -162,8 +162,8 @@ def test_bad_id_and_bad_toml() -> None:
     (env_file, b"API_URL=https://api.acme.io\nDB_PASSWORD='k3j4h5g6f7'\nexport REGION=eu\n",
      "3 values: API_URL, DB_PASSWORD, REGION"),
     (env_file, b"# nothing here\nAPI_KEY=\n", None),
-    (env_toy, b"# nothing here\nAPI_KEY=\n", "no values set"),
-    (env_toy, b"use flake\n", "no values set"),  # scipy's .envrc
+    (env_toy, b"# nothing here\nAPI_KEY=\nPORT=8080\n", "no value but empty ones, placeholders and short numbers"),
+    (env_toy, b"use flake\n", "no value but empty ones, placeholders and short numbers"),  # scipy's .envrc
     (env_values, b"API_KEY=<your-api-key>\nDB_PASSWORD=\nTOKEN=${TOKEN}\nSECRET=changeme\nPORT=3000\n", None),
     (env_values, b"API_KEY=your_api_key_here # from the dashboard\nDEBUG=false\n", None),
     (env_values, b'API_KEY="k3j4h5g6f7d8s9a0q1w2"\nPORT=3000\n', "1 value that is not a placeholder: API_KEY"),

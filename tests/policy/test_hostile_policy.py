@@ -62,3 +62,15 @@ def test_one_damaged_artifact_stays_its_own_and_the_report_is_written(tmp_path: 
         "github.pat-classic"]
     [error] = report["errors"]
     assert error["path"].endswith("bad-1.0.0.tgz!/package/a.js.map") and "source map cannot be read" in error["message"]
+
+
+def test_allow_comments_are_looked_for_near_the_finding_on_a_long_line() -> None:
+    """A minified line of thousands of findings is not read once per finding: a comment is looked
+    for within inline.WINDOW bytes either way (well past the 256 bytes within which it counts)."""
+    from leakguard.match import inline
+
+    near = b"x" * 5000 + b"tok /* leakguard:allow jwt reviewed */" + b"y" * 5000
+    [allow] = inline.directives(near, 5000, 5003)
+    assert (allow.selector, allow.reason, allow.distance, allow.column) == ("jwt", "reviewed", 4, 5008)
+    far = b"/* leakguard:allow jwt far away */" + b"x" * (inline.WINDOW + 10) + b"tok"
+    assert inline.directives(far, len(far) - 3, len(far)) == ()
