@@ -15,7 +15,6 @@ Nothing here decides severity or suppression: that is ``leakguard.policy``.
 
 from __future__ import annotations
 
-import itertools
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -40,8 +39,6 @@ ALONE_BYTES = 1024 * 1024
 # in parts of about PART_BYTES of literal text.
 SPLIT_BYTES = 4 * 1024 * 1024
 PART_BYTES = 2 * 1024 * 1024
-# Parts sent before this process reads the rest of the map (its skeleton, places and file rules).
-AHEAD_PARTS = 4
 
 Event = Blob | Finding | Problem | Unscanned
 
@@ -156,14 +153,7 @@ class Plan:
         if parsed is None:
             yield Batch((blob,), len(blob.data))
             return
-        parts = self._parts(blob, parsed)
-        # The workers start on the first parts while this process reads the rest of the map.
-        yield from itertools.islice(parts, AHEAD_PARTS)
-        yield self._rest_of_map(blob, parsed)
-        yield from parts
-
-    @staticmethod
-    def _parts(blob: Blob, parsed: sourcemap.SourceMap) -> Iterator[MapPart]:
+        det = self.detector
         literals = [(e.section, e.index, e.name, blob.data[e.start : e.end]) for e in parsed.entries()]
         first, size = 0, 0
         for number, literal in enumerate(literals):
@@ -171,18 +161,13 @@ class Plan:
             if size >= PART_BYTES or number == len(literals) - 1:
                 yield MapPart(blob.origin, blob.depth, first, tuple(literals[first : number + 1]), size)
                 first, size = number + 1, 0
-
-    def _rest_of_map(self, blob: Blob, parsed: sourcemap.SourceMap) -> Ready:
-        """What this process finds in a map it shares out: its skeleton, the member's file rules,
-        and the summary its parts' sizes complete."""
-        det = self.detector
         where = maps.places_of(parsed, blob.origin, inline=False)
         embedded = tuple(Embedded(e.name, where[(e.section, e.index)].resolved,
                                   where[(e.section, e.index)].first_party, -1) for e in parsed.entries())
         prepared = content.Prepared(det, blob)
         facts = (analyzers.member_files(det, blob, prepared).facts + analyzers.skeleton(det, blob, parsed)
                  + Facts(maps=(MapSummary(blob.origin, parsed.sources, embedded),)))
-        return Ready(facts)
+        yield Ready(facts)
 
 
 class Fold:
