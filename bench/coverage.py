@@ -377,7 +377,7 @@ def render_markdown(facts: dict[str, object], commit: str) -> str:
 
 def write_results(section: str, results: Path = RESULTS) -> None:
     """Put ``section`` first under SECTION at the end of RESULTS.md, replacing one of the same date.
-    run.py rewrites the file above its "Where the time goes" part and keeps the rest, this included."""
+    run.py rewrites the file above its "written by hand below" marker and keeps the rest, this included."""
     text = results.read_text() if results.exists() else "# leakguard benchmark results\n"
     head, _, body = text.partition(SECTION)
     heading = section.split("\n", 1)[0]
