@@ -55,12 +55,17 @@ class Client:
         if status in (429, 503):  # the registry asked everyone to slow down, not only this request
             self.gate.pause(self.registry, min(wait, self.politeness.max_wait))
 
-    def get(self, url: str, accept: str = "application/json", limit: int = 64 * 1024 * 1024) -> tuple[bytes, str]:
-        """The body (at most ``limit`` bytes) and the final URL, after redirects; ``FetchError``
-        (status 404) when the server does not have it."""
+    def page(self, url: str, accept: str = "application/json", limit: int = 64 * 1024 * 1024) -> http.Page:
+        """The document (at most ``limit`` bytes), its final URL after redirects and its media type;
+        ``FetchError`` (status 404) when the server does not have it."""
         page = self._http.get(url, accept=accept, label=self.registry, limit=limit)
         if page is None:
             raise FetchError(f"{http.public(url)}: not found", 404)
+        return page
+
+    def get(self, url: str, accept: str = "application/json", limit: int = 64 * 1024 * 1024) -> tuple[bytes, str]:
+        """The body and the final URL of ``page``."""
+        page = self.page(url, accept, limit)
         return page.body, page.url
 
     def post(self, url: str, body: bytes, content_type: str, accept: str = "text/xml") -> bytes:

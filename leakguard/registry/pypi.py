@@ -48,7 +48,7 @@ def lookup(spec: str, index: str, client: Client) -> Release:
                       label=spec)
     if page is None:
         raise UsageError(f"{spec}: not found on {host(index)}")
-    listed = [f for f in _files(page, spec, name) if f.version]
+    listed = [f for f in page_files(page, spec, name) if f.version]
     if wanted is None:
         version = _latest(listed, spec)
         chosen = [f for f in listed if f.version == version and f.yanked is None]
@@ -74,7 +74,9 @@ def _latest(files: list[RemoteFile], spec: str) -> str:
     return max(final, key=filenames.version_key)
 
 
-def _files(page: Page, spec: str, project: str) -> list[RemoteFile]:
+def page_files(page: Page, spec: str, project: str) -> list[RemoteFile]:
+    """Every file a project's Simple page lists (PEP 691 JSON, else PEP 503 HTML), its URL resolved
+    against the page and its digest kept only when it is one worth verifying (``ALGORITHMS``)."""
     if page.media_type in (JSON_TYPE, "application/json") or (
             page.media_type not in ("text/html", "application/vnd.pypi.simple.v1+html")
             and page.body.lstrip().startswith(b"{")):
