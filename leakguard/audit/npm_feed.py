@@ -10,9 +10,7 @@ and digest (construct-hub's npm-sync protocol; FIELD-NOTES "Registry-scale facts
 
 from __future__ import annotations
 
-import base64
 import datetime
-import json
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 from leakguard.audit.http import Client, FetchError
 from leakguard.audit.work import Task
 from leakguard.errors import ScanError, UsageError
+from leakguard.registry import npm
 
 FEED = "https://replicate.npmjs.com"
 REGISTRY = "https://registry.npmjs.org"
@@ -35,13 +34,7 @@ class Changes:
 
 def _json(client: Client, url: str) -> dict[str, Any]:
     body, _ = client.get(url)
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        raise ScanError(f"{url.split('?')[0]}: the answer is not JSON") from None
-    if not isinstance(doc, dict):
-        raise ScanError(f"{url.split('?')[0]}: unexpected answer")
-    return doc
+    return npm.json_object(body, url.split("?")[0])
 
 
 def head(client: Client, feed: str) -> int:
@@ -77,14 +70,13 @@ def packument(client: Client, registry: str, name: str) -> dict[str, Any] | None
 
 
 def _digest(dist: dict[str, Any]) -> str | None:
-    integrity = dist.get("integrity")
-    if isinstance(integrity, str):
-        for part in integrity.split():
-            algorithm, _, value = part.partition("-")
-            if algorithm in ("sha512", "sha256"):
-                return f"{algorithm}:{base64.b64decode(value).hex()}"
-    shasum = dist.get("shasum")
-    return f"sha1:{shasum.lower()}" if isinstance(shasum, str) else None
+    """``algorithm:hex`` of the tarball, as a registry spec verifies it; None when the packument
+    gives no digest worth verifying."""
+    try:
+        algorithm, value = npm.dist_digest(dist, "")
+    except ScanError:
+        return None
+    return f"{algorithm}:{value}"
 
 
 def _published(doc: dict[str, Any], version: str) -> datetime.datetime | None:

@@ -28,7 +28,7 @@ def lookup(spec: str, registry: str, client: Client) -> Release:
                       label=spec)
     if page is None:
         raise UsageError(f"{spec}: not found on {where}")
-    doc = _json(page.body, spec)
+    doc = json_object(page.body, spec)
     versions, tags = _table(doc, "versions"), _table(doc, "dist-tags")
     version = wanted if wanted is not None and wanted in versions else tags.get(wanted or "latest")
     meta = versions.get(version) if isinstance(version, str) else None
@@ -38,13 +38,15 @@ def lookup(spec: str, registry: str, client: Client) -> Release:
     url = dist.get("tarball")
     if not isinstance(url, str):
         raise ScanError(f"{spec}: the registry gives no tarball URL")
-    algorithm, digest = _digest(dist, spec)
+    algorithm, digest = dist_digest(dist, spec)
     filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
     file = RemoteFile(spec, name, str(version), filename, urllib.parse.urljoin(page.url, url), algorithm, digest)
     return Release(spec, "npm", name, str(version), (file,))
 
 
-def _digest(dist: dict[str, Any], spec: str) -> tuple[str, str]:
+def dist_digest(dist: dict[str, Any], spec: str) -> tuple[str, str]:
+    """The algorithm and hex digest a packument's ``dist`` gives for its tarball: the sha512 of its
+    Subresource Integrity, else a well-formed sha1 ``shasum``; ``ScanError`` when it gives neither."""
     integrity = dist.get("integrity")
     if isinstance(integrity, str):
         # Subresource Integrity: space-separated "algo-base64" entries; take the sha512 one.
@@ -61,7 +63,8 @@ def _digest(dist: dict[str, Any], spec: str) -> tuple[str, str]:
     raise ScanError(f"{spec}: the registry publishes no digest to verify the tarball against")
 
 
-def _json(body: bytes, spec: str) -> dict[str, Any]:
+def json_object(body: bytes, spec: str) -> dict[str, Any]:
+    """A registry's answer as a JSON object; ``ScanError`` naming ``spec`` when it is not one."""
     try:
         doc = json.loads(body)
     except ValueError:
