@@ -323,7 +323,7 @@ class _Walk:
                 if self.kind == "directory":
                     stream = counting(stream, self.budget.read_raw)
                 if entry.packed is not None and entry.name.lower().endswith(".npy"):
-                    head = _read_up_to(stream, npy.HEAD)
+                    head = self.reader.read(stream, npy.HEAD)
                     array = npy.numeric(head)
                     if array is not None:  # numbers, not text: not inflated (scipy's 6 GB of floats)
                         yield Unscanned(origin, f"{array}: numbers hold no text (only the header was read)",
@@ -351,18 +351,6 @@ class _Walk:
             yield Problem(origin, "corrupt" if self.kind != "directory" else "unreadable", str(exc))
 
     # -- helpers -------------------------------------------------------------------------------
-
-def _read_up_to(stream: IO[bytes], size: int) -> bytes:
-    """Up to ``size`` bytes of ``stream`` (fewer only at its end)."""
-    parts, got = [], 0
-    while got < size:
-        part = stream.read(size - got)
-        if not part:
-            break
-        parts.append(part)
-        got += len(part)
-    return b"".join(parts)
-
 
 def _bounded(events: Iterator[Event], root: Callable[[], Origin]) -> Iterator[Event]:
     """An artifact-wide limit ends the artifact's walk with one finding at its root (asked for at
