@@ -198,10 +198,10 @@ class Fold:
         rest = Facts.join(self.parts)
         findings = self.findings
         findings.extend(detector.files.finish(end.paths, end.artifact, rest.manifest))
-        shipped = maps.Shipped(end.paths)
+        shipped, digests = maps.Shipped(end.paths), frozenset(self._digests)
         layout = dict(sizes)
         for summary in map(self._sized, rest.maps):
-            findings.append(maps.map_finding(summary, shipped, frozenset(self._digests)))
+            findings.append(maps.map_finding(summary, shipped, digests))
             layout.update(((*summary.origin.chain, e.source), e.size) for e in summary.embedded)
         seen: set[tuple[str, str]] = set()
         for link in rest.links:
